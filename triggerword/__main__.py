@@ -1,0 +1,5 @@
+import sys
+
+from triggerword.cli import main
+
+sys.exit(main())

@@ -1,0 +1,38 @@
+"""The ``triggerword`` command: one verb per job, each a module with ``main(argv)``.
+
+    triggerword corpus ...     make raw_data/ or the training cache (triggerword.corpus)
+    triggerword train ...      train model_f from the cache (triggerword.train)
+    triggerword evaluate ...   event F1 and false alarms per hour (triggerword.evaluate)
+    triggerword detect ...     run the detector on audio files (triggerword.detect)
+    triggerword listen ...     run the detector on the microphone (triggerword.listen)
+    triggerword enroll ...     fine-tune on your own recordings (triggerword.enroll)
+    triggerword course ...     build the release, run and grade the workbook (triggerword.course)
+"""
+import importlib
+import sys
+
+VERBS = {
+    "corpus": "triggerword.corpus",
+    "train": "triggerword.train",
+    "evaluate": "triggerword.evaluate",
+    "detect": "triggerword.detect",
+    "listen": "triggerword.listen",
+    "enroll": "triggerword.enroll",
+    "course": "triggerword.course",
+}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in VERBS:
+        print(__doc__.strip())
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"\ntriggerword: unknown command {argv[0]!r}", file=sys.stderr)
+            return 2
+        return 0
+    module = importlib.import_module(VERBS[argv[0]])
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

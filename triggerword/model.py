@@ -1,0 +1,109 @@
+"""``model_f``, the assignment's network, and loading it from the files in ``models/``.
+
+Input: spectrogram steps (TX=5511, N_FREQ=101); output: one probability per output step (TY=1375).
+Conv1D(196, 15, stride 4) > BatchNorm > ReLU > Dropout > GRU(128) > Dropout > BatchNorm > GRU(128)
+> Dropout > BatchNorm > Dropout > TimeDistributed(Dense(1, sigmoid)): 523,329 parameters.
+The GRUs run left to right only, so the model can run on a stream (see ``triggerword.stream``).
+"""
+import json
+import os
+
+from triggerword import params
+
+# Layer indices of the three BatchNormalization layers (frozen when fine-tuning).
+BATCHNORM_LAYERS = (2, 7, 10)
+N_PARAMS = 523329
+
+
+def model_f(input_shape=(params.TX, params.N_FREQ), dropout=0.8):
+    """Build ``model_f``. ``dropout`` is the rate (fraction dropped); the assignment uses 0.8.
+
+    Dropout holds no weights, so weights trained at another rate load into this model unchanged.
+    """
+    from keras import Input, Model
+    from keras.layers import GRU, Activation, BatchNormalization, Conv1D, Dense, Dropout, TimeDistributed
+    x_input = Input(shape=input_shape)
+    x = Conv1D(filters=196, kernel_size=params.CONV_KERNEL, strides=params.CONV_STRIDE)(x_input)
+    x = BatchNormalization()(x)
+    x = Activation("relu")(x)
+    x = Dropout(rate=dropout)(x)
+    x = GRU(units=128, return_sequences=True)(x)
+    x = Dropout(rate=dropout)(x)
+    x = BatchNormalization()(x)
+    x = GRU(units=128, return_sequences=True)(x)
+    x = Dropout(rate=dropout)(x)
+    x = BatchNormalization()(x)
+    x = Dropout(rate=dropout)(x)
+    x = TimeDistributed(Dense(1, activation="sigmoid"))(x)
+    return Model(inputs=x_input, outputs=x)
+
+
+def freeze_batchnorm(model):
+    """Freeze the BatchNormalization layers, as fine-tuning a pretrained model_f needs."""
+    from keras.layers import BatchNormalization
+    for layer in model.layers:
+        if isinstance(layer, BatchNormalization):
+            layer.trainable = False
+    return model
+
+
+def layer_signature(model):
+    """(type, output shape, parameter count) per layer: what must agree for weights to load."""
+    return [(type(l).__name__, tuple(l.output.shape)[1:], l.count_params()) for l in model.layers]
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used, with a one-line reason naming the file."""
+
+
+def load_model_f(weights_path, json_path=None):
+    """Load ``model_f`` weights (``.weights.h5`` or ``.keras``) into a fresh ``model_f``.
+
+    A file made for another architecture raises ``ModelFileError`` saying what differs.
+    ``json_path``, when given, is checked against ``model_f``'s architecture first.
+    """
+    import keras
+    weights_path = os.fspath(weights_path)
+    if not os.path.exists(weights_path):
+        raise ModelFileError(f"{weights_path}: no such model file")
+    model = model_f()
+    if json_path is not None:
+        try:
+            other = keras.models.model_from_json(open(json_path).read())
+        except Exception as exc:
+            raise ModelFileError(f"{json_path}: not a Keras model description ({exc})") from None
+        _check_same(model, other, json_path)
+    if weights_path.endswith(".keras"):
+        try:
+            other = keras.models.load_model(weights_path, compile=False)
+        except Exception as exc:
+            raise ModelFileError(f"{weights_path}: not a loadable Keras model ({exc})") from None
+        _check_same(model, other, weights_path)
+        model.set_weights(other.get_weights())
+        return model
+    try:
+        model.load_weights(weights_path)
+    except Exception as exc:
+        raise ModelFileError(f"{weights_path}: weights do not fit model_f ({str(exc).splitlines()[0]})") from None
+    return model
+
+
+def _check_same(model, other, path):
+    want, got = layer_signature(model), layer_signature(other)
+    if want == got:
+        return
+    if len(want) != len(got):
+        raise ModelFileError(f"{path}: {len(got)} layers, model_f has {len(want)} "
+                             f"({[g[0] for g in got]})")
+    for i, (w, g) in enumerate(zip(want, got)):
+        if w != g:
+            raise ModelFileError(f"{path}: layer {i} is {g}, model_f needs {w}")
+
+
+def save_model_f(model, folder, stem="model"):
+    """Write ``<stem>.json`` (architecture), ``<stem>.weights.h5`` and ``<stem>.keras`` into ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, stem + ".json"), "w") as f:
+        f.write(json.dumps(json.loads(model.to_json()), indent=1, sort_keys=True))
+    model.save_weights(os.path.join(folder, stem + ".weights.h5"))
+    model.save(os.path.join(folder, stem + ".keras"))
