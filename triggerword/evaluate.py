@@ -1,0 +1,195 @@
+"""Honest scores for a trigger word detector: events, not frames.
+
+Accuracy over output steps says little here: a model that never fires is right on over 90 % of the
+steps. We count events instead (DESIGN.md): a detection is the first step of a run above the
+threshold, at most one per 75 steps (``td_utils.chime_steps``); it is a hit when it falls from
+0.25 s before to 1.0 s after the end of a true "activate", matched one to one
+(``td_utils.match_events``). We report precision, recall and F1 on the dev clips, false alarms per
+hour on audio without the word, and both across thresholds.
+
+    triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--out models]
+
+Clips are prepared as the workbook prepares them: read, loudness set to -20 dBFS over the clip,
+spectrogram of channel 0.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from td_utils import AudioFileError, chime_steps, event_scores, match_events, read_wav, spectrogram
+from triggerword import params
+
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
+
+
+def clip_features(path):
+    """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does."""
+    rate, data = read_wav(path)
+    x = data[:, 0]
+    if rate != params.SAMPLE_RATE:
+        from scipy.signal import resample_poly
+        from math import gcd
+        g = gcd(rate, params.SAMPLE_RATE)
+        x = resample_poly(x, params.SAMPLE_RATE // g, rate // g)
+    x = np.pad(x[:params.CLIP_SAMPLES], (0, max(0, params.CLIP_SAMPLES - len(x))))
+    rms = float(np.sqrt(np.mean(np.square(x))))
+    if rms > 0:  # -20 dBFS on the 16-bit scale, as match_target_amplitude does
+        x = np.clip(np.round(x * (10 ** (params.TARGET_DBFS / 20) * 32768 / rms)), -32768, 32767)
+    return spectrogram(x).T.astype(np.float32)
+
+
+def load_labels(dev_dir):
+    """{clip file name: [end ms of each "activate"]} from ``dev_dir/labels.json``."""
+    path = os.path.join(dev_dir, "labels.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no labels; make raw_data with `triggerword corpus --target raw_data`")
+    with open(path) as f:
+        return json.load(f)
+
+
+def detections_s(probabilities, threshold=params.DEFAULT_THRESHOLD):
+    """Detection times (s) in one clip's per-step probabilities, by the chime rule."""
+    return [step * params.STEP_S for step in chime_steps(probabilities, threshold, params.CHIME_GAP_STEPS)]
+
+
+def score_clips(probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
+    """Event precision/recall/F1 over clips. ``probabilities``: list of (TY,) arrays; ``truths_ms``: list of lists."""
+    hits = false_alarms = misses = 0
+    for p, ends in zip(probabilities, truths_ms):
+        h, fa, m = match_events(detections_s(p, threshold), [e / 1000 for e in ends],
+                                params.HIT_BEFORE_S, params.HIT_AFTER_S)
+        hits, false_alarms, misses = hits + h, false_alarms + fa, misses + m
+    scores = event_scores(hits, false_alarms, misses)
+    scores.update(hits=hits, false_alarms=false_alarms, misses=misses, threshold=threshold)
+    return scores
+
+
+def false_alarms_per_hour(probabilities, threshold=params.DEFAULT_THRESHOLD):
+    """Detections per hour in clips that hold no "activate" (each clip 10 s)."""
+    n = sum(len(detections_s(p, threshold)) for p in probabilities)
+    hours = len(probabilities) * params.CLIP_MS / 1000 / 3600
+    return n / hours if hours else float("nan")
+
+
+def frame_accuracy(probabilities, labels, threshold=params.DEFAULT_THRESHOLD):
+    """Share of output steps whose thresholded probability equals the label (the misleading number)."""
+    p = np.concatenate([np.asarray(a).reshape(-1) for a in probabilities]) > threshold
+    y = np.concatenate([np.asarray(a).reshape(-1) for a in labels]) > 0.5
+    return float(np.mean(p == y))
+
+
+def labels_for(ends_ms):
+    """Per-step labels (TY,) of a clip with "activate"s ending at ``ends_ms``, as insert_ones sets them."""
+    from triggerword.synth import insert_ones
+    y = np.zeros(params.TY, dtype=np.float32)
+    for end in ends_ms:
+        insert_ones(y, end)
+    return y
+
+
+def read_clips(folder, names=None, warn=print):
+    """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning."""
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
+    kept, feats = [], []
+    for name in names:
+        try:
+            feats.append(clip_features(os.path.join(folder, name)))
+            kept.append(name)
+        except AudioFileError as exc:
+            warn(f"warning: skipped {exc}")
+    return kept, feats
+
+
+def predict_keras(model, feats, batch_size=8):
+    """(n, TY) probabilities of a Keras model_f."""
+    if not feats:
+        return np.zeros((0, params.TY), dtype=np.float32)
+    return model.predict(np.stack(feats), batch_size=batch_size, verbose=0)[:, :, 0]
+
+
+def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS):
+    """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour)."""
+    rows = []
+    for t in thresholds:
+        row = score_clips(dev_probs, dev_truths, t)
+        row["fa_per_hour"] = false_alarms_per_hour(fa_probs, t) if fa_probs is not None and len(fa_probs) else None
+        rows.append(row)
+    return rows
+
+
+def plot_sweep(rows, path, title="threshold sweep"):
+    """Precision, recall, F1 (and false alarms per hour) against threshold, saved as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    t = [r["threshold"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key in ("precision", "recall", "f1"):
+        ax.plot(t, [r[key] for r in rows], label=key, marker=".")
+    ax.set_xlabel("threshold")
+    ax.set_ylabel("event score")
+    ax.set_ylim(0, 1.05)
+    ax.axvline(params.DEFAULT_THRESHOLD, color="grey", lw=0.8, ls=":")
+    if rows and rows[0].get("fa_per_hour") is not None:
+        ax2 = ax.twinx()
+        ax2.plot(t, [r["fa_per_hour"] for r in rows], color="black", ls="--", label="false alarms / hour")
+        ax2.set_ylabel("false alarms per hour")
+        ax2.set_yscale("symlog")
+        ax2.legend(loc="lower left")
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="triggerword evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="models/model.weights.h5", help="model_f weights (.weights.h5 or .keras)")
+    parser.add_argument("--dev", default="raw_data/dev", help="folder of 10-s dev clips with labels.json")
+    parser.add_argument("--fa", default=None, help="folder of 10-s clips without the word (false alarms per hour)")
+    parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
+    parser.add_argument("--plot", default=None, help="write the threshold sweep as a PNG here")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    args = parser.parse_args(argv)
+    from triggerword.model import ModelFileError, load_model_f
+    try:
+        model = load_model_f(args.model)
+        labels = load_labels(args.dev)
+    except (ModelFileError, FileNotFoundError) as exc:
+        print(f"triggerword evaluate: {exc}", file=sys.stderr)
+        return 1
+    start = time.time()
+    names, feats = read_clips(args.dev, sorted(labels))
+    dev_probs = predict_keras(model, feats)
+    truths = [labels[n] for n in names]
+    fa_probs = None
+    if args.fa:
+        _, fa_feats = read_clips(args.fa)
+        fa_probs = predict_keras(model, fa_feats)
+    rows = sweep(dev_probs, truths, fa_probs)
+    at = score_clips(dev_probs, truths, args.threshold)
+    at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
+    at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
+    at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
+    at["seconds"] = round(time.time() - start, 1)
+    if args.plot:
+        plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
+    if args.json:
+        print(json.dumps({"at_threshold": at, "sweep": rows}, indent=1))
+    else:
+        print(f"dev clips {len(names)}, activates {sum(len(t) for t in truths)}, threshold {args.threshold}")
+        print(f"precision {at['precision']:.3f}  recall {at['recall']:.3f}  F1 {at['f1']:.3f}  "
+              f"(hits {at['hits']}, false alarms {at['false_alarms']}, misses {at['misses']})")
+        if at["fa_per_hour"] is not None:
+            print(f"false alarms per hour {at['fa_per_hour']:.1f}")
+        print(f"frame accuracy {at['frame_accuracy']:.3f} (never firing would score {at['all_zeros_accuracy']:.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Training examples for the tools, made the way ``create_training_example`` makes them, in numpy.
+
+The workbook's exercises build one example with pydub; the trainer needs thousands, so this module
+does the same with arrays (samples at 44,100 Hz, float32 in [-1, 1]):
+
+1. the background is lowered (the workbook: by 20 dB);
+2. 0-4 "activate" takes go at random non-overlapping places (pydub ms, as the workbook counts them:
+   a clip of ``n`` ms placed at ``start`` occupies ``(start, start + n - 1)``), each setting y to 1
+   on the 50 output steps strictly after ``int(end_ms * TY / 10000)``;
+3. 0-2 negative words go the same way with no label;
+4. the mix is normalised to -20 dBFS.
+
+``make_example`` adds what real speech needs and the workbook leaves out (all optional, seeded):
+words strung into phrases with short gaps (real "activate"s come inside sentences), per-word gain,
+a varied background level, and the takes' own augmentation done by ``augment`` callbacks.
+"""
+import numpy as np
+
+from td_utils import spectrogram
+from triggerword import params
+
+INT16_SCALE = 32768.0
+
+
+def ms_length(samples):
+    """Length in ms of an array at 44,100 Hz, rounded as pydub does."""
+    return int(round(len(samples) * 1000 / params.SAMPLE_RATE))
+
+
+def insert_ones(y, segment_end_ms, ty=params.TY):
+    """Set to 1 the ``LABEL_STEPS`` labels strictly after the end of a word (ms); y is (ty,) or (1, ty)."""
+    flat = y.reshape(-1)
+    end_y = int(segment_end_ms * ty / params.CLIP_MS)
+    flat[end_y + 1:end_y + 1 + params.LABEL_STEPS] = 1
+    return y
+
+
+def is_overlapping(segment_time, previous_segments):
+    """True when (start, end) ms shares at least one ms with any previous segment (ends inclusive)."""
+    start, end = segment_time
+    return any(start <= p_end and end >= p_start for p_start, p_end in previous_segments)
+
+
+def random_segment(segment_ms, rng):
+    """A random (start, end) ms for a clip of ``segment_ms`` ms inside a 10 s clip."""
+    start = int(rng.integers(0, params.CLIP_MS - segment_ms))
+    return start, start + segment_ms - 1
+
+
+def place(segment_ms, previous_segments, rng, retries=5):
+    """Pick a free segment for a clip: one try plus ``retries`` more, as the workbook does; None if none."""
+    if segment_ms >= params.CLIP_MS:
+        return None
+    for _ in range(retries + 1):
+        segment = random_segment(segment_ms, rng)
+        if not is_overlapping(segment, previous_segments):
+            return segment
+    return None
+
+
+def overlay(mix, clip, start_ms):
+    """Add ``clip`` into ``mix`` from ``start_ms`` on, cut at the end of ``mix`` (as pydub's overlay)."""
+    start = int(round(start_ms * params.SAMPLE_RATE / 1000))
+    n = min(len(clip), len(mix) - start)
+    if n > 0:
+        mix[start:start + n] += clip[:n]
+
+
+def db_to_gain(db):
+    return 10.0 ** (db / 20.0)
+
+
+def normalise(samples, target_dbfs=params.TARGET_DBFS):
+    """Scale to ``target_dbfs`` (RMS relative to full scale, pydub's dBFS); silence stays silence."""
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    if rms == 0.0:
+        return samples
+    return samples * db_to_gain(target_dbfs - 20 * np.log10(rms))
+
+
+def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
+                 n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
+                 augment_word=None, augment_mix=None):
+    """Build one 10-s training example.
+
+    Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
+    background -- 441,000 samples
+    activates, negatives -- lists of word takes
+    rng -- numpy Generator; every random choice comes from it
+    background_db -- gain applied to the background (float, or (low, high) drawn uniformly)
+    n_activates, n_negatives -- inclusive ranges of how many takes to insert
+    phrase_prob -- chance that the words are strung into one phrase with 40-250 ms gaps instead of
+                   being placed independently
+    word_gain_db -- (low, high) gain drawn per word
+    augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
+
+    Returns (samples, y, activate_ends_ms): the normalised mix, labels of shape (TY,) float32, and
+    the end (ms) of each inserted "activate".
+    """
+    if not isinstance(background_db, (int, float)):
+        background_db = rng.uniform(*background_db)
+    mix = background[:params.CLIP_SAMPLES].astype(np.float32) * db_to_gain(background_db)
+    y = np.zeros(params.TY, dtype=np.float32)
+    words = [(True, activates[i]) for i in rng.integers(len(activates), size=rng.integers(n_activates[0], n_activates[1] + 1))]
+    words += [(False, negatives[i]) for i in rng.integers(len(negatives), size=rng.integers(n_negatives[0], n_negatives[1] + 1))]
+    takes = []
+    for is_activate, take in words:
+        if augment_word is not None:
+            take = augment_word(take, rng)
+        take = take * db_to_gain(rng.uniform(*word_gain_db))
+        takes.append((is_activate, take.astype(np.float32)))
+    ends = []
+    if takes and rng.random() < phrase_prob:
+        order = rng.permutation(len(takes))
+        gaps = [int(rng.integers(40, 250)) for _ in order]
+        total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])
+        cursor = int(rng.integers(0, max(1, params.CLIP_MS - total)))
+        for i, gap in zip(order, gaps):
+            is_activate, take = takes[i]
+            length = ms_length(take)
+            if cursor + length > params.CLIP_MS:
+                break
+            overlay(mix, take, cursor)
+            if is_activate:
+                ends.append(cursor + length - 1)
+            cursor += length + gap
+    else:
+        segments = []
+        for is_activate, take in takes:       # activates first, as the workbook inserts them
+            segment = place(ms_length(take), segments, rng)
+            if segment is None:
+                continue
+            segments.append(segment)
+            overlay(mix, take, segment[0])
+            if is_activate:
+                ends.append(segment[1])
+    for end in ends:
+        insert_ones(y, end)
+    if augment_mix is not None:
+        mix = augment_mix(mix, rng)
+    mix = np.clip(normalise(mix), -1.0, 32767 / 32768)
+    return mix.astype(np.float32), y, sorted(ends)
+
+
+def features(samples):
+    """Model input for 441,000 samples in [-1, 1]: the spectrogram on the 16-bit scale, (TX, N_FREQ) float32.
+
+    Rounds to 16-bit first, as the workbook exports each example to a 16-bit WAV and reads it back.
+    """
+    pcm = np.round(np.asarray(samples, dtype=np.float64) * INT16_SCALE)
+    return spectrogram(pcm).T.astype(np.float32)
