@@ -1,0 +1,178 @@
+"""The trainer's parts: example synthesis, the PyTorch twin of model_f, scoring, a tiny real run."""
+import csv
+import os
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from triggerword import params
+from triggerword.synth import insert_ones, is_overlapping, make_example, features, normalise
+
+SR = params.SAMPLE_RATE
+
+
+def tone(ms, freq=1000.0, amp=0.3):
+    t = np.arange(int(round(ms * SR / 1000))) / SR
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_insert_ones_sets_fifty_steps_strictly_after_the_end():
+    y = insert_ones(np.zeros(params.TY, np.float32), 5000)
+    # 5,000 ms is output step int(5000 * 1375 / 10000) = 687: labels on 688..737 only
+    assert y[687] == 0 and y[688] == 1 and y[737] == 1 and y[738] == 0
+    assert y.sum() == 50
+
+
+def test_insert_ones_stops_at_the_end_of_y():
+    y = insert_ones(np.zeros((1, params.TY), np.float32), 9990)  # step 1373: only 1374 is left
+    assert y.shape == (1, params.TY) and y.sum() == 1 and y[0, 1374] == 1
+
+
+def test_overlap_boundaries():
+    assert is_overlapping((200, 250), [(100, 200)])
+    assert not is_overlapping((200, 250), [(100, 199)])
+    assert not is_overlapping((670, 1430), [])
+
+
+def envelope_end_ms(samples, threshold=0.05):
+    """Last ms whose peak exceeds ``threshold``: where the loud tone really ends in the audio."""
+    per_ms = np.abs(samples[: len(samples) // 44 * 44]).reshape(-1, 44).max(axis=1)
+    return np.nonzero(per_ms > threshold)[0]
+
+
+@pytest.mark.parametrize("phrase_prob", [0.0, 1.0])
+def test_labels_follow_the_words_in_the_audio(phrase_prob):
+    """Each label run starts right after a word that is really in the mix; negatives get none."""
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates = [tone(700, 1000)]
+    negatives = [tone(400, 3000)]
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        mix, y, ends = make_example(background, activates, negatives, rng, n_activates=(1, 3),
+                                    n_negatives=(0, 2), phrase_prob=phrase_prob)
+        assert len(ends) >= 1
+        expected = np.zeros(params.TY, np.float32)
+        for end in ends:
+            insert_ones(expected, end)
+        assert np.array_equal(y, expected)
+        # where the words end, measured in the audio itself (the background is silent)
+        spec = features(mix)
+        loud_ms = envelope_end_ms(mix, threshold=0.01)
+        for end in ends:
+            assert np.any(np.abs(loud_ms - end) <= 2), f"no audio ends near {end} ms"
+        assert spec.shape == (params.TX, params.N_FREQ)
+
+
+def test_example_is_normalised_and_deterministic():
+    rng_bg = np.random.default_rng(1)
+    background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)
+    takes = [tone(600), tone(800, 500)]
+    a = make_example(background, takes, takes, np.random.default_rng(7))
+    b = make_example(background, takes, takes, np.random.default_rng(7))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    rms_db = 20 * np.log10(np.sqrt(np.mean(a[0].astype(np.float64) ** 2)))
+    assert abs(rms_db - params.TARGET_DBFS) < 0.05
+    assert np.array_equal(normalise(np.zeros(10, np.float32)), np.zeros(10, np.float32))
+
+
+def test_word_longer_than_background_is_skipped_not_crashing():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    mix, y, ends = make_example(background, [tone(12000)], [tone(300)], np.random.default_rng(0),
+                                n_activates=(2, 2))
+    assert ends == [] and y.sum() == 0
+
+
+def test_torch_twin_matches_keras_model_f():
+    torch = pytest.importorskip("torch")
+    from triggerword.torch_model import TorchModelF, from_keras, to_keras
+    torch.manual_seed(0)
+    net = TorchModelF()
+    with torch.no_grad():  # non-trivial BatchNorm statistics, so their conversion is exercised
+        for bn in (net.bn1, net.bn2, net.bn3):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.5, 0.5)
+    net.eval()
+    x = np.random.default_rng(0).random((2, params.TX, params.N_FREQ)).astype(np.float32) * 3
+    want = net(torch.from_numpy(x)).detach().numpy()
+    model = to_keras(net)
+    assert model.count_params() == 523329
+    got = model.predict(x, verbose=0)
+    assert np.abs(got - want).max() < 1e-5
+    back = from_keras(model).eval()
+    assert np.abs(back(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-6
+
+
+def test_event_scoring_and_why_accuracy_misleads():
+    from triggerword.evaluate import frame_accuracy, labels_for, score_clips
+    truths = [[3000], [7000], []]
+    labels = [labels_for(t) for t in truths]
+    silent = [np.zeros(params.TY) for _ in truths]
+    assert frame_accuracy(silent, labels) > 0.9          # never firing still looks "accurate"
+    assert score_clips(silent, truths)["f1"] == 0.0
+    p = [np.zeros(params.TY) for _ in truths]
+    p[0][415:440] = 0.9   # 415 steps = 3.018 s: a hit for the word ending at 3.0 s
+    p[1][100:120] = 0.9   # 0.73 s: far from 7.0 s, a false alarm; the 7.0 s word is missed
+    s = score_clips(p, truths)
+    assert (s["hits"], s["false_alarms"], s["misses"]) == (1, 1, 1)
+    assert s["precision"] == 0.5 and s["recall"] == 0.5
+
+
+def write_wav(path, samples):
+    wavfile.write(path, SR, np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16))
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    rng = np.random.default_rng(0)
+    for kind in ("activates", "negatives", "backgrounds"):
+        (root / kind).mkdir()
+    for i in range(3):
+        write_wav(root / "activates" / f"{i}.wav", tone(600 + 100 * i, 800 + 200 * i))
+        write_wav(root / "negatives" / f"{i}.wav", tone(400, 2500 + 300 * i))
+    write_wav(root / "backgrounds" / "0.wav", rng.standard_normal(params.CLIP_SAMPLES) * 0.02)
+    (root / "activates" / "broken.wav").write_bytes(b"RIFF\x00\x00not a wav")
+    return root
+
+
+def test_corpus_errors_name_the_folder_and_the_fix(tmp_path, tiny_corpus, capsys):
+    from triggerword.train import Corpus, CorpusError
+    with pytest.raises(CorpusError, match="triggerword corpus"):
+        Corpus(str(tmp_path / "missing"))
+    corpus = Corpus(str(tiny_corpus))
+    assert len(corpus.activates) == 3
+    assert "broken.wav" in capsys.readouterr().out
+
+
+def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus):
+    pytest.importorskip("torch")
+    from triggerword.model import load_model_f
+    from triggerword.train import main
+    run = tmp_path / "run"
+    common = ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4",
+              "--batch-size", "2", "--workers", "0"]
+    assert main(common + ["--epochs", "1"]) == 0
+    assert (run / "checkpoint.pt").exists() and (run / "keras" / "model.weights.h5").exists()
+    assert main(common + ["--epochs", "2", "--resume"]) == 0
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    out = tmp_path / "exported"
+    assert main(["--run", str(run), "--export", str(out)]) == 0
+    model = load_model_f(str(out / "model.weights.h5"), str(out / "model.json"))
+    assert model.count_params() == 523329
+
+
+def test_model_file_of_another_architecture_says_what_differs(tmp_path):
+    import keras
+    from triggerword.model import ModelFileError, load_model_f
+    inp = keras.Input((params.TX, params.N_FREQ))
+    other = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Conv1D(8, 15, strides=4)(inp)))
+    path = tmp_path / "other.keras"
+    other.save(path)
+    with pytest.raises(ModelFileError, match=r"other\.keras: 3 layers, model_f has 13"):
+        load_model_f(str(path))
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model_f(str(tmp_path / "none.weights.h5"))
