@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything the course directory needs: Debian packages (TTS engines, sox, ffmpeg,
+# PortAudio), the Python packages of requirements.txt, this package (the `triggerword` command),
+# and the Kokoro voice vectors (npm tarball of kokoro-js, fetched once with `npm pack`).
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done < .ci/apt-packages.txt
+if ((${#missing[@]})); then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c "import triggerword, tensorflow, nbgrader, torch" >/dev/null 2>&1 \
+   || [[ requirements.txt -nt .setup-done ]]; then
+    echo "setup: installing Python packages"
+    python3 -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v -E "^(WARNING|DEPRECATION)" || true
+    python3 -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v -E "^(WARNING|DEPRECATION)" || true
+    python3 -c "import triggerword, tensorflow, nbgrader, torch" || { echo "setup: Python packages failed to install" >&2; exit 1; }
+    touch .setup-done
+fi
+
+assets="${TRIGGERWORD_ASSETS:-$HOME/.cache/triggerword}"
+if ! ls "$assets"/kokoro-js-1.2.1.tgz >/dev/null 2>&1; then
+    echo "setup: fetching the Kokoro voice vectors (npm pack kokoro-js@1.2.1)"
+    mkdir -p "$assets" && (cd "$assets" && npm pack --silent kokoro-js@1.2.1 >/dev/null)
+fi
+echo "setup: ready"
