@@ -352,6 +352,35 @@ class Update:
     detections: list = field(default_factory=list)
 
 
+def block_gains(energy, e0, k_from, k_to, mode, total=None, n_last=None, max_gain2=10 ** (MAX_GAIN_DB / 10)):
+    """Gains of blocks ``k_from .. k_to - 1`` (80 samples each) from block energies.
+
+    ``energy[i]`` is the sum over block ``e0 + i`` of the mean square over channels. A block's gain
+    brings the mean square of its 10-s window to -20 dBFS; "centered" windows are moved inside
+    [0, ``total``) once the number of blocks ``total`` is known (the end of a file), "trailing"
+    windows end with the block. ``n_last`` is the length of the last, shorter block, if any.
+    """
+    ks = np.arange(k_from, k_to)
+    if mode == "trailing":
+        a = np.maximum(0, ks + 1 - WINDOW_BLOCKS)
+        b = ks + 1
+    else:
+        a = np.maximum(0, ks - WINDOW_BLOCKS // 2)
+        if total is not None:
+            a = np.minimum(a, max(0, total - WINDOW_BLOCKS))
+            b = np.minimum(total, a + WINDOW_BLOCKS)
+        else:
+            b = a + WINDOW_BLOCKS
+    csum = np.concatenate([[0.0], np.cumsum(energy)])
+    sums = csum[b - e0] - csum[a - e0]
+    counts = (b - a) * float(HOP)
+    if n_last is not None and total is not None:                 # the last block is shorter
+        counts = counts - np.where(b == total, HOP - n_last, 0)
+    ms = sums / np.maximum(counts, 1.0)
+    gain2 = np.where(ms > 0, TARGET_MS / np.where(ms > 0, ms, 1.0), max_gain2)
+    return np.sqrt(np.minimum(gain2, max_gain2))
+
+
 class StreamingDetector:
     """Trigger word detection on a stream of audio at any rate and channel count.
 
@@ -462,27 +491,8 @@ class StreamingDetector:
         return max(self.g0, min(self.n_blocks, k_last + 1))
 
     def _gains(self, k_from, k_to, final):
-        total = self.n_blocks if final else None
-        ks = np.arange(k_from, k_to)
-        if self.mode == "trailing":
-            a = np.maximum(0, ks + 1 - WINDOW_BLOCKS)
-            b = ks + 1
-        else:
-            a = np.maximum(0, ks - WINDOW_BLOCKS // 2)
-            if total is not None:
-                a = np.minimum(a, max(0, total - WINDOW_BLOCKS))
-                b = np.minimum(total, a + WINDOW_BLOCKS)
-            else:
-                b = a + WINDOW_BLOCKS
-        csum = np.concatenate([[0.0], np.cumsum(self.energy)])
-        sums = csum[b - self.e0] - csum[a - self.e0]
-        counts = (b - a) * float(HOP)
-        if self.n_last is not None:                              # the last block is shorter
-            counts = counts - np.where(b == self.n_blocks, HOP - self.n_last, 0)
-        ms = sums / np.maximum(counts, 1.0)
-        with np.errstate(divide="ignore"):
-            gain2 = np.where(ms > 0, TARGET_MS / np.where(ms > 0, ms, 1.0), self.max_gain2)
-        return np.sqrt(np.minimum(gain2, self.max_gain2))
+        return block_gains(self.energy, self.e0, k_from, k_to, self.mode,
+                           self.n_blocks if final else None, self.n_last, self.max_gain2)
 
     def _drop_energy(self):
         """Forget block energies that no later window uses."""
