@@ -1,0 +1,410 @@
+"""``triggerword enroll``: fine-tune the model on your own "activate", as the workbook's fine-tuning section does.
+
+    triggerword enroll TAKE... [--out my_model.weights.h5] [--model PATH] [--force]
+    triggerword enroll --record 8 [--takes-dir my_takes] [--device DEV] ...
+
+TAKEs are 5 or more recordings of you saying "activate" (any format ``triggerword detect`` reads;
+a folder stands for the audio files in it), or ``--record N`` records N takes through the
+microphone (``triggerword listen``'s device), saved as new files in ``--takes-dir``.
+
+1. Each take is trimmed to the word (10-ms frames within 35 dB of its loudest) and scaled to -20 dBFS.
+2. The takes are split: ``--holdout`` of them (a third by default) are kept aside to measure recall.
+3. Training examples are built as the workbook's ``create_training_example`` does: a 10 s background
+   from ``--backgrounds`` lowered by 20 dB, 1-4 activates (your takes, and the corpus' own
+   ``raw_data/activates`` for one in three so the model keeps what it knew), 0-2 negatives, no
+   overlaps, the mix normalised to -20 dBFS; labels of 50 ones after each activate.
+   (``make_example`` below; it uses td_utils and params only.)
+4. The pretrained ``model_f`` is loaded, its BatchNormalization layers frozen, and it is trained
+   with Adam and binary cross-entropy.
+5. Recall on clips holding the held-out takes is reported before and after, and the new weights are
+   written to ``--out``: a NEW file. An existing file is replaced only with ``--force``, and never
+   one in a ``models/`` folder (the shipped model) nor the model being fine-tuned.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from td_utils import AudioFileError, chime_steps, match_events, spectrogram
+from triggerword import params
+
+MIN_TAKES = 5
+AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus",
+                    ".webm", ".mp4", ".aif", ".aiff", ".au", ".wma")
+
+
+# ------------------------------------------------------------------------------------ audio
+
+def load_mono(path):
+    """A file's channel 0 at 44,100 Hz, float on the 16-bit scale (any format detect reads)."""
+    from triggerword.stream import AudioReader, StreamResampler
+    parts = []
+    with AudioReader(path) as reader:
+        resampler = None if reader.rate == params.SAMPLE_RATE else StreamResampler(reader.rate)
+        for block in reader:
+            parts.append((resampler.feed(block) if resampler else block)[:, 0])
+        if resampler:
+            tail = resampler.finish()
+            if len(tail):
+                parts.append(tail[:, 0])
+    x = np.concatenate(parts) if parts else np.zeros(0)
+    if not len(x):
+        raise AudioFileError(f"{path}: holds no audio")
+    return x
+
+
+def trim_word(x, rate=params.SAMPLE_RATE, floor_db=35.0, margin_s=0.03):
+    """Cut a take to its word: the 10 ms frames within ``floor_db`` of the loudest, plus a margin."""
+    frame = rate // 100
+    n = len(x) // frame
+    if n == 0:
+        return x
+    rms = np.sqrt(np.mean(x[:n * frame].reshape(n, frame) ** 2, axis=1))
+    if rms.max() <= 0:
+        return x[:0]
+    loud = np.flatnonzero(rms >= rms.max() * 10 ** (-floor_db / 20))
+    pad = int(margin_s * rate)
+    return x[max(0, loud[0] * frame - pad):min(len(x), (loud[-1] + 1) * frame + pad)]
+
+
+def set_dbfs(x, dbfs):
+    """Scale ``x`` (16-bit scale) so its loudness is ``dbfs``; silence stays silence."""
+    rms = np.sqrt(np.mean(np.square(x))) if len(x) else 0.0
+    return x if rms == 0 else x * (32768.0 * 10 ** (dbfs / 20) / rms)
+
+
+def audio_files(folder):
+    """The audio files of a folder, sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+
+
+def load_clips(folder, limit, rng, length=None):
+    """Up to ``limit`` clips of a folder (random choice), each cut or zero-padded to ``length`` samples."""
+    files = audio_files(folder)
+    if len(files) > limit:
+        files = [files[i] for i in sorted(rng.choice(len(files), limit, replace=False))]
+    clips = []
+    for f in files:
+        try:
+            x = load_mono(f)
+        except AudioFileError as exc:
+            print(f"triggerword enroll: skipping {exc}", file=sys.stderr)
+            continue
+        if length is not None:
+            x = np.pad(x[:length], (0, max(0, length - len(x))))
+        clips.append(x)
+    return clips
+
+
+# ------------------------------------------------------------------------------------ examples
+
+def is_overlapping(segment, previous):
+    """True when ``segment`` (start_ms, end_ms) overlaps one of ``previous`` (ends touching count)."""
+    return any(segment[0] <= end and segment[1] >= start for start, end in previous)
+
+
+def _place(rng, n_samples, previous):
+    """A free (start_ms, end_ms) for a clip of ``n_samples``: one try and 5 more, else None."""
+    dur_ms = int(round(n_samples * 1000 / params.SAMPLE_RATE))
+    if dur_ms >= params.CLIP_MS:
+        return None
+    for _ in range(6):
+        start = int(rng.integers(0, params.CLIP_MS - dur_ms))
+        segment = (start, start + dur_ms - 1)
+        if not is_overlapping(segment, previous):
+            previous.append(segment)
+            return segment
+    return None
+
+
+def insert_ones(y, end_ms):
+    """Set the ``LABEL_STEPS`` output steps strictly after ``end_ms`` to 1 (clipped at the end)."""
+    start = int(end_ms * params.TY / params.CLIP_MS)
+    y[start + 1:start + 1 + params.LABEL_STEPS] = 1.0
+    return y
+
+
+def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_negatives=(0, 2)):
+    """One training example, as the workbook's ``create_training_example`` makes it.
+
+    ``background`` (441,000 samples), ``activates``/``negatives`` (lists of 1-D arrays, 16-bit scale).
+    Returns ``x`` (TX, N_FREQ) float32 spectrogram steps, ``y`` (TY,) labels, and the end times (ms)
+    of the activates inserted.
+    """
+    mix = np.array(background[:params.CLIP_SAMPLES], dtype=np.float64)
+    mix = np.pad(mix, (0, params.CLIP_SAMPLES - len(mix))) * 10 ** (params.BACKGROUND_GAIN_DB / 20)
+    y = np.zeros(params.TY, dtype=np.float32)
+    previous, ends = [], []
+    for group, count, label in ((activates, n_activates, True), (negatives, n_negatives, False)):
+        if not group:
+            continue
+        for _ in range(int(rng.integers(count[0], count[1] + 1))):
+            clip = group[int(rng.integers(len(group)))]
+            segment = _place(rng, len(clip), previous)
+            if segment is None:
+                continue
+            start = int(segment[0] * params.SAMPLE_RATE / 1000)
+            piece = clip[:params.CLIP_SAMPLES - start]
+            mix[start:start + len(piece)] += piece
+            if label:
+                insert_ones(y, segment[1])
+                ends.append(segment[1])
+    mix = np.clip(set_dbfs(mix, params.TARGET_DBFS), -32768, 32767)
+    return spectrogram(mix).T.astype(np.float32), y, ends
+
+
+def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 / 3):
+    """``n`` examples; each activate is one of the user's takes, or a corpus one with ``corpus_share``."""
+    xs, ys = [], []
+    for _ in range(n):
+        bg = backgrounds[int(rng.integers(len(backgrounds)))]
+        pool = corpus if corpus and rng.random() < corpus_share else user
+        x, y, _ = make_example(rng, bg, pool, negatives)
+        xs.append(x)
+        ys.append(y)
+    return np.stack(xs), np.stack(ys)[:, :, None]
+
+
+def build_eval_clips(rng, takes, backgrounds, negatives, per_take):
+    """Clips each holding one held-out take (plus 0-1 negatives); returns [(x, [end_ms])]."""
+    clips = []
+    for take in takes:
+        for _ in range(per_take):
+            bg = backgrounds[int(rng.integers(len(backgrounds)))]
+            x, _, ends = make_example(rng, bg, [take], negatives, (1, 1), (0, 1))
+            clips.append((x, ends))
+    return clips
+
+
+def recall(weights, clips, threshold):
+    """(hits, words, false alarms) of the detector on ``clips``, scored as ``triggerword evaluate`` does."""
+    from triggerword.stream import predict_clip
+    hits = words = false_alarms = 0
+    for x, ends in clips:
+        steps = chime_steps(predict_clip(weights, x), threshold, params.CHIME_GAP_STEPS)
+        h, fa, miss = match_events([s * params.STEP_S for s in steps], [e / 1000 for e in ends],
+                                   params.HIT_BEFORE_S, params.HIT_AFTER_S)
+        hits, words, false_alarms = hits + h, words + h + miss, false_alarms + fa
+    return hits, words, false_alarms
+
+
+def _pct(hits, words):
+    return f"{hits}/{words} ({100.0 * hits / words:.0f} %)" if words else "0/0"
+
+
+# ------------------------------------------------------------------------------------ output
+
+def protected_dirs():
+    """Folders whose files enroll never writes over: the shipped ``models/``."""
+    from triggerword.stream import REPO_ROOT
+    return {(REPO_ROOT / "models").resolve(), (Path.cwd() / "models").resolve()}
+
+
+def check_output(out, model_path, force):
+    """Return an error line when ``out`` may not be written, else None."""
+    out = Path(out)
+    name = out.name
+    if not (name.endswith(".weights.h5") or name.endswith(".keras")):
+        return f"--out {out}: the name must end with .weights.h5 or .keras"
+    resolved = out.resolve()
+    if model_path is not None and Path(model_path).exists() and resolved == Path(model_path).resolve():
+        return f"--out {out}: that is the model being fine-tuned; write a new file"
+    if out.exists():
+        if resolved.parent in protected_dirs() or resolved.parent.name == "models":
+            return f"--out {out}: refusing to replace a model in {resolved.parent} (the shipped models); choose a new name"
+        if not force:
+            return f"--out {out}: already exists; choose a new name or pass --force"
+        if out.is_dir():
+            return f"--out {out}: is a folder"
+    return None
+
+
+def save(model, out):
+    """Write the fine-tuned model to ``out`` through a temporary file in the same folder."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = ".keras" if out.name.endswith(".keras") else ".weights.h5"
+    tmp = out.with_name(f".{out.name[:-len(suffix)]}.partial{suffix}")
+    if suffix == ".keras":
+        model.save(tmp)
+    else:
+        model.save_weights(tmp)
+    os.replace(tmp, out)
+
+
+# ------------------------------------------------------------------------------------ recording
+
+def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdout, pause_s=1.0):
+    """Record ``n`` takes of ``seconds`` each through the microphone into NEW files in ``folder``."""
+    import soundfile
+    from triggerword import listen
+    open_input = open_input or listen.open_input
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stream, rate = open_input(device, None, 1024)
+    paths = []
+    index = 1
+    try:
+        stream.start()
+        for i in range(n):
+            print(f"take {i + 1}/{n}: say \"activate\" now ({seconds:.1f} s)", file=out, flush=True)
+            x = []
+            need = int(seconds * rate)
+            while need > 0:
+                data, _ = stream.read(min(need, 1024))
+                x.append(np.asarray(data, dtype=np.float32).reshape(len(data), -1)[:, 0])
+                need -= len(data)
+            while (folder / f"take-{index:03d}.wav").exists():
+                index += 1
+            path = folder / f"take-{index:03d}.wav"
+            soundfile.write(path, np.concatenate(x), rate, subtype="PCM_16")
+            paths.append(path)
+            if pause_s and i + 1 < n:
+                time.sleep(pause_s)
+    finally:
+        try:
+            stream.stop()
+            stream.close()
+        except Exception:
+            pass
+    print(f"saved {len(paths)} takes in {folder}", file=out, flush=True)
+    return paths
+
+
+# ------------------------------------------------------------------------------------ command
+
+def build_parser():
+    from triggerword.stream import REPO_ROOT
+    raw = REPO_ROOT / "raw_data"
+    parser = argparse.ArgumentParser(prog="triggerword enroll",
+                                     description="Fine-tune the detector on your own recordings of \"activate\".")
+    parser.add_argument("takes", nargs="*", metavar="TAKE", help="recordings of you saying \"activate\" (files or folders)")
+    parser.add_argument("--record", type=int, metavar="N", help="record N takes through the microphone first")
+    parser.add_argument("--takes-dir", default="my_takes", help="where --record saves takes (default %(default)s)")
+    parser.add_argument("--take-seconds", type=float, default=2.0, help="length of a recorded take (default %(default)s)")
+    parser.add_argument("--device", help="input device for --record")
+    parser.add_argument("--model", metavar="PATH", help="pretrained model_f (default models/model.weights.h5)")
+    parser.add_argument("--out", default="my_model.weights.h5",
+                        help="new model file, .weights.h5 or .keras (default %(default)s)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists (never in models/)")
+    parser.add_argument("--backgrounds", default=str(raw / "backgrounds"), help="folder of background clips (default raw_data/backgrounds)")
+    parser.add_argument("--negatives", default=str(raw / "negatives"), help="folder of non-trigger words (default raw_data/negatives)")
+    parser.add_argument("--activates", default=str(raw / "activates"),
+                        help="corpus activates mixed in to keep the model general (default raw_data/activates)")
+    parser.add_argument("--holdout", type=int, help="takes kept aside to measure recall (default: a third)")
+    parser.add_argument("--examples", type=int, default=64, help="training examples (default %(default)s)")
+    parser.add_argument("--epochs", type=int, default=5, help="default %(default)s")
+    parser.add_argument("--batch-size", type=int, default=8, help="default %(default)s")
+    parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default %(default)s)")
+    parser.add_argument("--dropout", type=float, default=0.2,
+                        help="dropout while fine-tuning (weights do not depend on it; default %(default)s)")
+    parser.add_argument("--eval-clips", type=int, default=4, help="clips per held-out take (default %(default)s)")
+    parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD, help="for recall (default %(default)s)")
+    parser.add_argument("--max-backgrounds", type=int, default=40, help="backgrounds loaded at most (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _expand(takes):
+    files = []
+    for t in takes:
+        p = Path(t)
+        files.extend(audio_files(p) if p.is_dir() else [p])
+    return files
+
+
+def main(argv=None, open_input=None):
+    args = build_parser().parse_args(argv)
+    say = lambda *a: print(*a, flush=True)  # noqa: E731
+    fail = lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr) or 1  # noqa: E731
+    from triggerword.model import ModelFileError
+    from triggerword.stream import default_model_path, load_weights
+    model_path = Path(args.model) if args.model else default_model_path()
+    problem = check_output(args.out, model_path, args.force)
+    if problem:
+        return fail(problem)
+    try:
+        weights_before = load_weights(model_path)
+    except ModelFileError as exc:
+        return fail(str(exc))
+    rng = np.random.default_rng(args.seed)
+
+    files = _expand(args.takes)
+    if args.record:
+        from triggerword.listen import NoMicrophone
+        try:
+            files += record_takes(args.record, args.takes_dir, args.take_seconds, args.device, open_input)
+        except NoMicrophone as exc:
+            return fail(f"no microphone: {exc}")
+    takes, bad = [], 0
+    for f in files:
+        try:
+            x = trim_word(load_mono(f))
+        except AudioFileError as exc:
+            bad += 1
+            print(f"triggerword enroll: {exc}", file=sys.stderr)
+            continue
+        if not len(x) or not np.any(x):
+            bad += 1
+            print(f"triggerword enroll: {f}: pure silence, no word in it", file=sys.stderr)
+            continue
+        if len(x) > params.CLIP_SAMPLES // 2:
+            bad += 1
+            print(f"triggerword enroll: {f}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a take should "
+                  "hold one \"activate\" (under 5 s)", file=sys.stderr)
+            continue
+        takes.append(set_dbfs(x, params.TARGET_DBFS))
+    if len(takes) < MIN_TAKES:
+        return fail(f"{len(takes)} usable take(s); enroll needs at least {MIN_TAKES} recordings of \"activate\"")
+
+    backgrounds = load_clips(args.backgrounds, args.max_backgrounds, rng, params.CLIP_SAMPLES)
+    if not backgrounds:
+        return fail(f"no background clips in {args.backgrounds} (generate raw_data, or pass --backgrounds)")
+    negatives = [set_dbfs(trim_word(x), params.TARGET_DBFS) for x in load_clips(args.negatives, 200, rng)]
+    corpus = [set_dbfs(trim_word(x), params.TARGET_DBFS) for x in load_clips(args.activates, 200, rng)]
+    negatives = [x for x in negatives if len(x) and np.any(x)]
+    corpus = [x for x in corpus if len(x) and np.any(x)]
+
+    order = rng.permutation(len(takes))
+    n_hold = args.holdout if args.holdout is not None else max(1, len(takes) // 3)
+    n_hold = min(max(1, n_hold), len(takes) - 1)
+    held = [takes[i] for i in order[:n_hold]]
+    train = [takes[i] for i in order[n_hold:]]
+    say(f"takes: {len(takes)} usable ({len(train)} to train on, {len(held)} held out); "
+        f"backgrounds: {len(backgrounds)}; negatives: {len(negatives)}; corpus activates: {len(corpus)}")
+
+    eval_clips = build_eval_clips(rng, held, backgrounds, negatives, args.eval_clips)
+    h0, w0, fa0 = recall(weights_before, eval_clips, args.threshold)
+    say(f"held-out recall before: {_pct(h0, w0)}, false alarms {fa0}")
+
+    x, y = build_examples(rng, args.examples, backgrounds, train, corpus, negatives)
+    say(f"fine-tuning on {len(x)} examples, {args.epochs} epoch(s), BatchNormalization frozen ...")
+    import keras
+    from triggerword.model import freeze_batchnorm, load_model_f, model_f
+    keras.utils.set_random_seed(args.seed)
+    model = model_f(dropout=args.dropout)
+    model.set_weights(load_model_f(model_path).get_weights())
+    freeze_batchnorm(model)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.lr, beta_1=0.9, beta_2=0.999),
+                  loss="binary_crossentropy", jit_compile=False)  # XLA takes minutes to compile the GRUs
+    start = time.time()
+    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0, shuffle=True)
+    losses = ", ".join(f"{v:.4f}" for v in history.history["loss"])
+    say(f"trained in {time.time() - start:.0f} s; loss per epoch: {losses}")
+
+    from triggerword.stream import weights_from_keras
+    h1, w1, fa1 = recall(weights_from_keras(model), eval_clips, args.threshold)
+    say(f"held-out recall after:  {_pct(h1, w1)}, false alarms {fa1}")
+    save(model, args.out)
+    say(f"wrote {args.out}; try it: triggerword detect FILE --model {args.out}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
