@@ -59,11 +59,12 @@ def random_level(samples: np.ndarray, rng: np.random.Generator, low_db: float = 
 # --------------------------------------------------------------------------- trimming
 
 def speech_bounds(samples: np.ndarray, threshold_db: float = -40.0, frame_ms: float = 10.0,
-                  hop_ms: float = 2.5) -> tuple[int, int] | None:
-    """First and last sample of the sound: frames within ``threshold_db`` of the loudest frame.
+                  hop_ms: float = 2.5, above_floor_db: float | None = None) -> tuple[int, int] | None:
+    """First and last sample of the frames within ``threshold_db`` of the loudest frame, or None.
 
-    Engines with a noise floor (flite's diphones sit at -35 dB) would keep all of it, so the threshold
-    is raised to 10 dB above the floor (the 10th percentile of frame power) where that is higher.
+    With ``above_floor_db``, the threshold is raised to that many dB above the noise floor (the
+    10th percentile of frame power) where that is higher: engines with a noise floor (flite's
+    diphones sit at -35 dB) would otherwise keep all of it.
     """
     x = np.asarray(samples, dtype=np.float64)
     frame = max(1, int(SR * frame_ms / 1000))
@@ -74,20 +75,22 @@ def speech_bounds(samples: np.ndarray, threshold_db: float = -40.0, frame_ms: fl
     top = float(power.max()) if len(power) else 0.0
     if top <= 0:
         return None
-    floor = float(np.percentile(power, 10))
-    level = max(top * 10 ** (threshold_db / 10), floor * 10.0)
-    loud = np.flatnonzero(power >= min(level, top * 0.1))
+    level = top * 10 ** (threshold_db / 10)
+    if above_floor_db is not None:
+        floor = float(np.percentile(power, 10)) * 10 ** (above_floor_db / 10)
+        level = min(max(level, floor), top * 0.1)
+    loud = np.flatnonzero(power >= level)
     return int(loud[0] * hop), int(loud[-1] * hop + frame)
 
 
 def trim(samples: np.ndarray, margin_ms: float = 25.0, threshold_db: float = -40.0) -> np.ndarray:
-    """Cut to the spoken part (frames within ``threshold_db`` of the peak) plus ``margin_ms``.
+    """Cut to the sound (see ``speech_bounds``, 10 dB above any noise floor) plus ``margin_ms``.
 
     The margin is capped at 50 ms; fades of 5 ms at both ends avoid clicks. Silent input comes back
     empty.
     """
     x = _as_float(samples)
-    bounds = speech_bounds(x, threshold_db)
+    bounds = speech_bounds(x, threshold_db, above_floor_db=10.0)
     if bounds is None:
         return x[:0].copy()
     margin = int(SR * min(max(margin_ms, 0.0), 50.0) / 1000)

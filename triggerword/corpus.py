@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -1081,7 +1082,7 @@ def _run_job(args) -> tuple[str, list, list]:
     _worker_logs.clear()
     tts.reset_sessions()
     out = Path(out)
-    done = out / ".work" / "done" / f"{zlib.crc32(job.key.encode()):08x}-{job.kind}.json"
+    done = out / ".work" / "done" / f"{hashlib.sha1(job.key.encode()).hexdigest()[:16]}-{job.kind}.json"
     if done.is_file():
         rows = json.loads(done.read_text())
         if all((out / r["path"]).is_file() for r in rows if "path" in r) and \

