@@ -1,0 +1,285 @@
+"""The ``triggerword detect | listen | enroll`` commands: output formats, bad input, no file changed."""
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("soundfile")
+pytest.importorskip("h5py")
+
+import streamkit  # noqa: E402
+from td_utils import read_wav  # noqa: E402
+from triggerword import detect, enroll, listen, params, stream  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return streamkit.speech_clip(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return streamkit.random_model(tmp_path_factory.getbasetemp()) / "model.weights.h5"
+
+
+def digest(paths):
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths if Path(p).is_file()}
+
+
+def run_cli(*args, env=None):
+    """``python -m triggerword ARGS`` in a fresh process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "triggerword", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=300)
+
+
+# ------------------------------------------------------------------------------------ detect
+
+def test_detect_json_schema(clip, model):
+    """--json prints exactly {"detections": [{"time_s", "probability"}], "audio_s", "compute_s"}."""
+    r = run_cli("detect", clip[0], "--json", "--model", model, "--threshold", "0.5")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1
+    out = json.loads(lines[0])
+    assert set(out) == {"detections", "audio_s", "compute_s"}
+    assert out["audio_s"] == pytest.approx(10.0)
+    assert out["compute_s"] > 0
+    for d in out["detections"]:
+        assert set(d) == {"time_s", "probability"}
+        assert 0 <= d["time_s"] <= 10 and 0.5 < d["probability"] <= 1
+    times = [d["time_s"] for d in out["detections"]]
+    assert times == sorted(times)
+
+
+def test_detect_text_and_several_files_as_json_lines(clip, model, tmp_path):
+    """Several files: one JSON object per line with "file"; the text output lists each detection."""
+    import soundfile
+    _, data = read_wav(clip[0])
+    soundfile.write(tmp_path / "two.wav", np.tile(data[:, 0], 2) / 32768, 44100, subtype="PCM_16")
+    r = run_cli("detect", clip[0], tmp_path / "two.wav", "--json", "--model", model)
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert [o["file"] for o in objs] == [str(clip[0]), str(tmp_path / "two.wav")]
+    assert objs[1]["audio_s"] == pytest.approx(20.0)
+    text = run_cli("detect", clip[0], "--model", model)
+    assert text.returncode == 0
+    n = len(objs[0]["detections"])
+    assert text.stdout.splitlines()[0].startswith(f"{clip[0]}: {n} detection")
+    assert len(text.stdout.strip().splitlines()) == 1 + n
+
+
+def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_path):
+    """Missing, folder, empty, corrupt, zero-sample and too-short files each get one clear line; exit 1."""
+    import soundfile
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
+    soundfile.write(tmp_path / "nosamples.wav", np.zeros(0), 44100, subtype="PCM_16")
+    soundfile.write(tmp_path / "short.wav", np.full(400, 0.1), 44100, subtype="PCM_16")
+    soundfile.write(tmp_path / "silence.wav", np.zeros(3 * 44100), 44100, subtype="PCM_16")
+    (tmp_path / "folder").mkdir()
+    bad = [tmp_path / "missing.wav", tmp_path / "folder", tmp_path / "empty.wav",
+           tmp_path / "corrupt.wav", tmp_path / "nosamples.wav", tmp_path / "short.wav"]
+    inputs = [clip[0], *bad, tmp_path / "silence.wav"]
+    before = digest(inputs)
+    r = run_cli("detect", *inputs, "--json", "--model", model)
+    assert r.returncode == 1
+    errors = [line for line in r.stderr.strip().splitlines() if "warning" not in line]
+    assert len(errors) == len(bad)
+    for path, line in zip(bad, errors):
+        assert str(path) in line and "Traceback" not in line
+    assert "no such file" in errors[0] and "folder" in errors[1] and "empty" in errors[2]
+    assert any("silence" in line and "warning" in line for line in r.stderr.splitlines())
+    done = [json.loads(line)["file"] for line in r.stdout.strip().splitlines()]
+    assert done == [str(clip[0]), str(tmp_path / "silence.wav")]
+    assert digest(inputs) == before
+
+
+def test_detect_other_formats_and_missing_ffmpeg(clip, model, tmp_path, monkeypatch, capsys):
+    """m4a goes through ffmpeg; without ffmpeg it gets a clear line naming the file and the fix."""
+    m4a = tmp_path / "clip.m4a"
+    (tmp_path / "fake.m4a").write_bytes(b"not audio at all")
+    if shutil.which("ffmpeg"):
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(clip[0]), "-ar", "16000", str(m4a)], check=True)
+        assert detect.main([str(m4a), "--json", "--model", str(model)]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["audio_s"] == pytest.approx(10.0, abs=0.05)
+        assert detect.main([str(tmp_path / "fake.m4a"), "--model", str(model)]) == 1
+        assert "fake.m4a: ffmpeg could not decode it" in capsys.readouterr().err
+    monkeypatch.setattr(stream, "find_ffmpeg", lambda: None)
+    assert detect.main([str(tmp_path / "fake.m4a"), str(clip[0]), "--model", str(model)]) == 1
+    captured = capsys.readouterr()
+    assert "fake.m4a: not a WAV file, and reading other formats needs ffmpeg" in captured.err
+    assert f"{clip[0]}:" in captured.out
+
+
+def test_detect_chime_and_plot(clip, model, tmp_path):
+    """--chime writes the audio with chimes at the detections, --plot a PNG; an input is never overwritten."""
+    out_wav, out_png = tmp_path / "chimed.wav", tmp_path / "plot.png"
+    r = run_cli("detect", clip[0], "--model", model, "--chime", out_wav, "--plot", out_png, "--threshold", "0.5")
+    assert r.returncode == 0, r.stderr
+    rate, data = read_wav(out_wav)
+    assert rate == 44100 and len(data) == params.CLIP_SAMPLES
+    assert out_png.read_bytes()[:4] == b"\x89PNG"
+    _, original = read_wav(clip[0])
+    changed = np.flatnonzero(np.abs(data[:, 0] - np.round(original[:, 0])) > 1)
+    n_detections = r.stdout.count(" s  ")
+    assert (len(changed) > 0) == (n_detections > 0)
+    before = digest([clip[0]])
+    r = run_cli("detect", clip[0], "--model", model, "--chime", clip[0])
+    assert r.returncode == 1 and "would overwrite an input file" in r.stderr
+    assert digest([clip[0]]) == before
+
+
+def test_detect_bad_model_and_threshold(clip, tmp_path):
+    r = run_cli("detect", clip[0], "--model", tmp_path / "nope.weights.h5")
+    assert r.returncode == 2 and "nope.weights.h5: no such model file" in r.stderr
+    r = run_cli("detect", clip[0], "--threshold", "1.5")
+    assert r.returncode == 2 and "threshold" in r.stderr
+
+
+# ------------------------------------------------------------------------------------ listen
+
+class FakeInput:
+    """Stands for sounddevice.InputStream: gives a recording block by block, then Ctrl-C."""
+
+    def __init__(self, samples):
+        self.x, self.i, self.started, self.closed = samples, 0, False, False
+
+    def start(self):
+        self.started = True
+
+    def read(self, frames):
+        if self.i >= len(self.x):
+            raise KeyboardInterrupt
+        block = self.x[self.i:self.i + frames]
+        self.i += frames
+        return (block / 32768.0).astype(np.float32)[:, None], False
+
+    def stop(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_listen_prints_and_chimes_on_each_detection(clip, model, capsys):
+    """With a fake microphone: one line and one chime per detection, then a clean stop on Ctrl-C."""
+    import io
+    _, data = read_wav(clip[0])
+    fake = FakeInput(np.tile(data[:, 0], 2))
+    played, out = [], io.StringIO()
+    rc = listen.main(["--model", str(model), "--threshold", "0.5"], out=out,
+                     open_input=lambda device, rate, block: (fake, 44100),
+                     play=lambda chime, rate: played.append(len(chime)))
+    assert rc == 0 and fake.started and fake.closed
+    lines = out.getvalue().splitlines()
+    hits = [line for line in lines if "activate at" in line]
+    assert len(hits) == len(played)
+    assert lines[-1].startswith("stopped after 20.0 s of audio")
+    # the same detections as a trailing-gain stream fed in one piece
+    det = stream.StreamingDetector(stream.load_weights(model), mode="trailing")
+    det.feed(np.tile(data[:, 0], 2))
+    assert len(det.detections) == len(hits)
+
+
+def test_listen_without_microphone(model, monkeypatch, capsys):
+    """No input device: a clear message and exit code 1, no traceback."""
+    import types
+
+    class PortAudioError(Exception):
+        pass
+
+    def query_devices(device=None, kind=None):
+        raise PortAudioError("Error querying device -1")
+
+    fake_sd = types.SimpleNamespace(query_devices=query_devices, PortAudioError=PortAudioError)
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sd)
+    assert listen.main(["--model", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert "no microphone" in err and "input device" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------ enroll
+
+def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_path, monkeypatch, capsys):
+    """5 spoken takes, 2 backgrounds, 1 epoch on 4 examples: a new loadable model, inputs unchanged."""
+    rng = np.random.default_rng(5)
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    for i, (voice, speed) in enumerate([("en-us", 140), ("en-gb", 160), ("en-us+f3", 130),
+                                         ("en-us+m3", 175), ("en-gb+f2", 150)]):
+        x = streamkit.speech(tmp_path / "tts.wav", "activate", rng, 0.8, voice=voice, speed=speed)
+        x = np.concatenate([np.zeros(4410), x, np.zeros(8820)]) + rng.standard_normal(len(x) + 13230) * 20
+        streamkit.write_wav(takes / f"take{i}.wav", x)
+    (takes / "notes.txt").write_text("not audio")
+    backgrounds = tmp_path / "backgrounds"
+    backgrounds.mkdir()
+    for i in range(2):
+        streamkit.write_wav(backgrounds / f"bg{i}.wav", rng.standard_normal(params.CLIP_SAMPLES) * 2000)
+    inputs = [*takes.iterdir(), *backgrounds.iterdir(), model]
+    before = digest(inputs)
+    out = tmp_path / "mine.weights.h5"
+    common = [str(takes), "--model", str(model), "--backgrounds", str(backgrounds),
+              "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
+              "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1"]
+    assert enroll.main(common + ["--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out recall before:" in printed and "held-out recall after:" in printed
+    assert "5 usable (4 to train on, 1 held out)" in printed
+    new = stream.load_weights(out)
+    old = stream.load_weights(model)
+    assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
+    assert digest(inputs) == before
+
+    # the output exists: refused without --force; a models/ folder is refused even with --force
+    assert enroll.main(common + ["--out", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    (shipped / "model.weights.h5").write_bytes(model.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert enroll.main(common + ["--out", "models/model.weights.h5", "--force"]) == 1
+    assert "refusing to replace" in capsys.readouterr().err
+    assert (shipped / "model.weights.h5").read_bytes() == model.read_bytes()
+
+
+def test_enroll_needs_five_takes(model, tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    for i in range(3):
+        streamkit.write_wav(tmp_path / f"t{i}.wav", streamkit.fake_voice(0.7, rng))
+    rc = enroll.main([str(tmp_path), "--model", str(model), "--out", str(tmp_path / "x.weights.h5")])
+    assert rc == 1
+    assert "at least 5" in capsys.readouterr().err
+    assert not (tmp_path / "x.weights.h5").exists()
+
+
+def test_make_example_follows_the_workbook():
+    """Labels: 50 ones strictly after int(end_ms * Ty / 10000); -20 dBFS; spectrogram (5511, 101)."""
+    rng = np.random.default_rng(8)
+    bg = rng.standard_normal(params.CLIP_SAMPLES) * 3000
+    word = streamkit.fake_voice(0.6, rng)
+    x, y, ends = enroll.make_example(rng, bg, [word], [], (2, 2), (0, 0))
+    assert x.shape == (params.TX, params.N_FREQ) and y.shape == (params.TY,)
+    assert len(ends) >= 1
+    for end in ends:
+        start = int(end * params.TY / params.CLIP_MS)
+        assert y[start] == 0 and np.all(y[start + 1:min(params.TY, start + 51)] == 1)
+    assert enroll.is_overlapping((100, 200), [(200, 250)])
+    assert not enroll.is_overlapping((100, 199), [(200, 250)])
+
+
+def test_console_script_dispatches():
+    """``triggerword detect --help`` reaches this module through the dispatcher."""
+    r = run_cli("detect", "--help")
+    assert r.returncode == 0 and "--chime" in r.stdout and "--json" in r.stdout
+    r = run_cli("listen", "--help")
+    assert r.returncode == 0 and "--device" in r.stdout
+    r = run_cli("enroll", "--help")
+    assert r.returncode == 0 and "--out" in r.stdout
