@@ -1,0 +1,178 @@
+"""Benchmarks of ``triggerword detect``: speed, whole-process time, memory and detection latency.
+
+    python benchmarks/bench_detect.py [--model PATH] [--dev raw_data/dev] [--work DIR] [--skip-memory]
+
+1. compute time / audio duration on a 10-minute file (44.1 kHz and 16 kHz), in process, model
+   already loaded (target: 0.02 or less on a 2-core machine);
+2. the whole ``triggerword detect FILE --json`` process, start-up included, on 5 minutes of audio
+   (44.1 kHz WAV, 16 kHz WAV, 16 kHz m4a when ffmpeg is there) over the audio's duration (target 0.1);
+3. peak memory (max RSS) of the process for 1 and 20 minutes of audio: constant memory means equal;
+4. detection latency after the end of the word: on the dev clips (``labels.json``: end of each
+   "activate" in ms), the time of each hit minus the end of its word, median and quartiles, for the
+   file mode (centred loudness window) and the microphone mode (trailing window). This needs a trained
+   model: with random weights the number means nothing, and the script says so.
+
+The test audio is made here: speech (espeak-ng, else a synthetic voice) every 7 s over noise. Timings
+are wall-clock on whatever else the machine is doing; run it twice and keep the lower figure.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from triggerword import params, stream  # noqa: E402
+
+
+def make_audio(path, seconds, rate, work):
+    """Speech every 7 s over noise, ``seconds`` long, 16-bit WAV at ``rate``; made once."""
+    import soundfile
+    from scipy.signal import resample_poly
+    import streamkit
+    if path.exists():
+        return path
+    rng = np.random.default_rng(0)
+    voice = streamkit.speech(work / "phrase.wav", "could you activate the lights in the kitchen", rng, 2.5)
+    voice = resample_poly(voice, rate, params.SAMPLE_RATE) if rate != params.SAMPLE_RATE else voice
+    with soundfile.SoundFile(path, "w", rate, 1, "PCM_16") as f:
+        for start in range(0, int(seconds), 60):           # a minute at a time: constant memory here too
+            n = int(min(60, seconds - start) * rate)
+            x = rng.standard_normal(n) * 300
+            for s in range(0, n - len(voice), 7 * rate):
+                x[s:s + len(voice)] += voice
+            f.write(np.clip(x / 32768, -1, 32767 / 32768))
+    return path
+
+
+def compute_ratio(path, weights):
+    t = time.perf_counter()
+    det = stream.detect_file(path, weights)
+    dt = time.perf_counter() - t
+    return dt, det.audio_s
+
+
+def whole_process(path, model):
+    cmd = [sys.executable, "-m", "triggerword", "detect", str(path), "--json"]
+    if model:
+        cmd += ["--model", str(model)]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"detect failed on {path}: {r.stderr.strip()}")
+    return wall, json.loads(r.stdout)
+
+
+def peak_rss_mb(path, model):
+    # VmHWM (peak resident memory) of this process alone; ru_maxrss would carry the parent's over exec
+    code = ("import sys; from triggerword.detect import main; rc = main(sys.argv[1:]); "
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
+            "print(hwm, file=sys.stderr); sys.exit(rc)")
+    cmd = [sys.executable, "-c", code, str(path), "--json"] + (["--model", str(model)] if model else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    return int(r.stderr.strip().splitlines()[-1]) / 1024
+
+
+def latencies(weights, dev, mode):
+    """Hit time minus word end (s) for every hit on the dev clips; and (hits, words, false alarms)."""
+    from td_utils import match_events, read_wav
+    labels = json.loads((dev / "labels.json").read_text())
+    out, hits, words, fas = [], 0, 0, 0
+    for name, ends_ms in sorted(labels.items()):
+        rate, data = read_wav(dev / name)
+        det = stream.StreamingDetector(weights, rate, data.shape[1], mode=mode)
+        det.feed(data)
+        det.finish()
+        times = [d.time_s for d in det.detections]
+        ends = [e / 1000 for e in ends_ms]
+        h, fa, miss = match_events(times, ends, params.HIT_BEFORE_S, params.HIT_AFTER_S)
+        hits, words, fas = hits + h, words + h + miss, fas + fa
+        used = set()
+        for end in sorted(ends):                       # the same greedy matching as match_events
+            for i, t in enumerate(sorted(times)):
+                if i not in used and end - params.HIT_BEFORE_S <= t <= end + params.HIT_AFTER_S:
+                    used.add(i)
+                    out.append(t - end)
+                    break
+    return out, (hits, words, fas)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="model_f weights (default models/model.weights.h5, else random weights)")
+    parser.add_argument("--dev", default=str(ROOT / "raw_data" / "dev"))
+    parser.add_argument("--work", default=str(ROOT / "cache" / "bench"))
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+
+    model = Path(args.model) if args.model else stream.default_model_path()
+    trained = model.exists()
+    if not trained:
+        import keras
+        from triggerword.model import model_f, save_model_f
+        keras.utils.set_random_seed(0)
+        save_model_f(model_f(dropout=0.2), work, "random")
+        model = work / "random.weights.h5"
+        print(f"NOTE: no trained model found; using random weights ({model}). Speeds are valid, latency is not.")
+    weights = stream.load_weights(model)
+    print(f"model: {model}")
+
+    print("\n1. compute time / audio duration, 10-minute files, model loaded")
+    for rate in (44100, 16000):
+        path = make_audio(work / f"ten_min_{rate}.wav", 600, rate, work)
+        dt, audio_s = compute_ratio(path, weights)
+        print(f"   {rate:5d} Hz WAV: {dt:6.2f} s for {audio_s:.0f} s of audio -> {dt / audio_s:.4f}")
+
+    print("\n2. whole process (start-up included), 5 minutes of audio")
+    files = [make_audio(work / f"five_min_{r}.wav", 300, r, work) for r in (44100, 16000)]
+    if shutil.which("ffmpeg"):
+        m4a = work / "five_min_16000.m4a"
+        if not m4a.exists():
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(files[1]), str(m4a)], check=True)
+        files.append(m4a)
+    for path in files:
+        wall, out = whole_process(path, model)
+        print(f"   {path.name:22s}: {wall:6.2f} s for {out['audio_s']:.0f} s -> {wall / out['audio_s']:.4f} "
+              f"(compute_s {out['compute_s']:.2f}, {len(out['detections'])} detections)")
+
+    if not args.skip_memory:
+        print("\n3. peak memory of the process (max RSS)")
+        for minutes in (1, 20):
+            path = make_audio(work / f"mem_{minutes}_min.wav", 60 * minutes, 16000, work)
+            print(f"   {minutes:2d} min of 16 kHz audio: {peak_rss_mb(path, model):7.1f} MB")
+
+    dev = Path(args.dev)
+    print("\n4. detection latency after the end of the word (dev clips)")
+    if not (dev / "labels.json").exists():
+        print(f"   no {dev / 'labels.json'}: skipped")
+        return 0
+    for mode in ("centered", "trailing"):
+        lat, (hits, words, fas) = latencies(weights, dev, mode)
+        label = "files (centred window)" if mode == "centered" else "microphone (trailing window)"
+        if lat:
+            q = np.percentile(lat, [25, 50, 75])
+            print(f"   {label}: median {q[1]:+.3f} s (quartiles {q[0]:+.3f} .. {q[2]:+.3f}), "
+                  f"hits {hits}/{words}, false alarms {fas}")
+        else:
+            print(f"   {label}: no hits ({hits}/{words}), false alarms {fas}")
+    if not trained:
+        print("   (random weights: these latencies mean nothing; rerun with the trained model)")
+    print("   the microphone adds one block (100 ms) and the compute of one block on top of this")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
