@@ -55,9 +55,9 @@ def make_audio(path, seconds, rate, work):
     return path
 
 
-def compute_ratio(path, weights):
+def compute_ratio(path, weights, state="lanes"):
     t = time.perf_counter()
-    det = stream.detect_file(path, weights)
+    det = stream.detect_file(path, weights, state=state)
     dt = time.perf_counter() - t
     return dt, det.audio_s
 
@@ -130,11 +130,14 @@ def main(argv=None):
     weights = stream.load_weights(model)
     print(f"model: {model}")
 
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("\n1. compute time / audio duration, 10-minute files, model loaded")
     for rate in (44100, 16000):
         path = make_audio(work / f"ten_min_{rate}.wav", 600, rate, work)
-        dt, audio_s = compute_ratio(path, weights)
-        print(f"   {rate:5d} Hz WAV: {dt:6.2f} s for {audio_s:.0f} s of audio -> {dt / audio_s:.4f}")
+        for state in ("lanes", "carry"):
+            dt, audio_s = compute_ratio(path, weights, state)
+            print(f"   {rate:5d} Hz WAV, --state {state}: {dt:6.2f} s for {audio_s:.0f} s of audio "
+                  f"-> {dt / audio_s:.4f}")
 
     print("\n2. whole process (start-up included), 5 minutes of audio")
     files = [make_audio(work / f"five_min_{r}.wav", 300, r, work) for r in (44100, 16000)]

@@ -99,6 +99,26 @@ def test_long_stereo_16k_stream_is_chunk_independent(weights, clip):
     assert np.abs(a.probabilities - b.probabilities).max() <= 1e-5
 
 
+def test_lanes_restart_like_fresh_clips(weights, clip):
+    """state="lanes": each output step equals a fresh whole-clip model started 3.3-10 s earlier."""
+    _, data = read_wav(clip[0])
+    x = np.tile(data[:, 0], 3)[:int(25 * params.SAMPLE_RATE)]
+    det = stream.StreamingDetector(weights, keep_probabilities=True)       # lanes by default
+    frames, feed = [], det.model.feed
+    det.model.feed = lambda f: (frames.append(np.array(f)), feed(f))[1]
+    det.feed(x)
+    det.finish()
+    p, frames = det.probabilities, np.concatenate(frames)
+    L, half = stream.LANE_STEPS, stream.LANE_STEPS // 2
+    assert len(p) > 3 * L + half
+    carry = stream.predict_clip(weights, frames)                            # one state throughout
+    assert np.abs(p[:L + half] - carry[:L + half]).max() <= 1e-5            # the first 10 s: lane A
+    lane_b = stream.predict_clip(weights, frames[4 * L:])                   # lane B starts at step L
+    assert np.abs(p[L + half:2 * L + half] - lane_b[half:L + half]).max() <= 1e-5
+    lane_a = stream.predict_clip(weights, frames[8 * L:])                   # lane A again at 2L
+    assert np.abs(p[2 * L + half:3 * L + half] - lane_a[half:L + half]).max() <= 1e-5
+
+
 def test_gain_follows_the_10s_window_around_each_block(weights):
     """A quiet stretch then a loud one: each block gets the gain of the 10 s around it, capped on silence."""
     rng = np.random.default_rng(3)

@@ -46,6 +46,10 @@ def build_parser():
     parser.add_argument("--plot", metavar="OUT.png", help="plot the probability over time with the detections")
     parser.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     parser.add_argument("--model", metavar="PATH", help="model_f weights (.weights.h5 or .keras; default models/model.weights.h5)")
+    parser.add_argument("--state", choices=("lanes", "carry"), default="lanes",
+                        help="lanes (default): two staggered GRU states restarted every 13.3 s, so every step "
+                             "sees 3.3-10 s of context as in training; carry: one state for the whole file "
+                             "(a third faster)")
     return parser
 
 
@@ -133,7 +137,7 @@ def run_file(path, weights, args, several):
                 raise AudioFileError(f"{path}: --{kind} {out} would overwrite an input file; choose another name")
             outs[kind] = out
     start = time.perf_counter()
-    det = detect_file(path, weights, args.threshold, keep_probabilities="plot" in outs)
+    det = detect_file(path, weights, args.threshold, keep_probabilities="plot" in outs, state=args.state)
     compute_s = time.perf_counter() - start
     if "chime" in outs:
         write_chime(path, det.detections, outs["chime"])

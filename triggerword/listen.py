@@ -84,6 +84,8 @@ def build_parser():
     parser.add_argument("--block-ms", type=int, default=100, help="audio read at a time, ms (default %(default)s)")
     parser.add_argument("--seconds", type=float, help="stop after this much audio")
     parser.add_argument("--no-chime", action="store_true", help="print detections without a sound")
+    parser.add_argument("--state", choices=("lanes", "carry"), default="lanes",
+                        help="GRU state: two staggered lanes (default) or one carried for ever (see detect)")
     return parser
 
 
@@ -114,7 +116,7 @@ def main(argv=None, open_input=open_input, play=play_chime, out=None):
         print(f"triggerword listen: no microphone: {exc}", file=sys.stderr)
         return 1
     block = max(1, int(rate * args.block_ms / 1000))
-    det = StreamingDetector(weights, rate, 1, args.threshold, mode="trailing")
+    det = StreamingDetector(weights, rate, 1, args.threshold, mode="trailing", state=args.state)
     chime = make_chime(rate)
     print(f"listening at {rate} Hz (threshold {args.threshold}); say \"activate\"; Ctrl-C to stop",
           file=out, flush=True)

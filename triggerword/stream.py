@@ -23,7 +23,10 @@ gives the same probabilities on a stream of audio, in constant memory, without T
 4. **model_f** in numpy: Conv1D (kernel 15, stride 4) over the frames, keeping the last 11-14
    frames for the next chunk; the BatchNormalization layers are per-step affine maps (folded into
    the neighbouring weights); both GRUs carry their state from chunk to chunk; Dropout does nothing
-   at inference.
+   at inference. The model was trained on 10 s clips, from a zero state: by default
+   (``state="lanes"``, see ``ModelStream``) two staggered copies of the GRU states restart in turn,
+   so each output step is computed from 3.3 to 10 s of context, never from a state older than the
+   clips it learned on; the first 10 s are exactly the whole-clip model's.
 5. **Chimes**: ``td_utils.ChimeRule``, one output step at a time, so a stream and a whole clip chime
    at the same steps.
 
@@ -198,48 +201,88 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _gru(x_proj, h, u, b_rec, units=128):
-    """Run a Keras GRU (gates z, r, h; reset_after=True) over inputs already multiplied by its
-    kernel plus input bias, ``x_proj`` (T, 3 units), from state ``h``; return (outputs, last state).
+def _gru(x_proj, h, u, b_rec, resets=(), units=128):
+    """Run a Keras GRU (gates z, r, h; reset_after=True) on several lanes at once.
+
+    ``x_proj`` (T, 3 units) or (T, lanes, 3 units): the inputs already multiplied by the kernel,
+    plus the input bias; ``h`` (lanes, units): the states; ``resets``: (t, lane) pairs, the state of
+    ``lane`` is set to 0 before step ``t``. Returns (outputs (T, lanes, units), last states).
 
     z = sigmoid(x_z + h U_z + b_z), r = sigmoid(x_r + h U_r + b_r),
     hh = tanh(x_h + r (h U_h + b_h)), h' = z h + (1 - z) hh.
     One step at a time, writing into preallocated arrays: the loop is the stream's hot spot.
     """
     from scipy.special import expit
-    n, two = len(x_proj), 2 * units
-    xz = np.array(x_proj, dtype=np.float32)
-    xz[:, :two] += b_rec[:two]                   # z and r take their recurrent bias with the input
+    n, two, lanes = len(x_proj), 2 * units, h.shape[0]
+    x_proj = np.asarray(x_proj, dtype=np.float32)
+    x_zr = x_proj[..., :two] + b_rec[:two]       # z and r take their recurrent bias with the input
+    x_h = np.ascontiguousarray(x_proj[..., two:])
     b_h = b_rec[two:]
-    out = np.empty((n + 1, units), dtype=np.float32)
+    out = np.empty((n + 1, lanes, units), dtype=np.float32)
     out[0] = h
-    hu = np.empty(3 * units, dtype=np.float32)
-    zr = np.empty(two, dtype=np.float32)
-    hh = np.empty(units, dtype=np.float32)
+    hu = np.empty((lanes, 3 * units), dtype=np.float32)
+    zr = np.empty((lanes, two), dtype=np.float32)
+    hh = np.empty((lanes, units), dtype=np.float32)
+    hu_zr, hu_h, z, r = hu[:, :two], hu[:, two:], zr[:, :units], zr[:, units:]   # views, made once
+    hu_rows = list(hu)
+    reset_at = {}
+    for t, lane in resets:
+        reset_at.setdefault(t, []).append(lane)
+    dot, add, sub, tanh = np.dot, np.add, np.subtract, np.tanh
     for t in range(n):
         h_prev, h_new = out[t], out[t + 1]
-        np.dot(h_prev, u, out=hu)
-        np.add(xz[t, :two], hu[:two], out=zr)
+        if t in reset_at:                        # a lane starts again from zero
+            h_prev = h_prev.copy()
+            h_prev[reset_at[t]] = 0.0
+        for k in range(lanes):                   # one matrix-vector product per lane: BLAS is
+            dot(h_prev[k], u, out=hu_rows[k])    # much slower on a 2-row matrix than on 2 rows
+        add(x_zr[t], hu_zr, out=zr)
         expit(zr, out=zr)
-        np.add(hu[two:], b_h, out=hh)
-        hh *= zr[units:]
-        hh += xz[t, two:]
-        np.tanh(hh, out=hh)
-        np.subtract(h_prev, hh, out=h_new)
-        h_new *= zr[:units]
+        add(hu_h, b_h, out=hh)
+        hh *= r
+        hh += x_h[t]
+        tanh(hh, out=hh)
+        sub(h_prev, hh, out=h_new)
+        h_new *= z
         h_new += hh
     return out[1:], out[n].copy()
 
 
-class ModelStream:
-    """``model_f`` on spectrogram frames that arrive in pieces; carries the conv frames and GRU states."""
+LANE_STEPS = 917   # lane period L (6.65 s): lanes restart every 2L, staggered by L
 
-    def __init__(self, weights):
+
+class ModelStream:
+    """``model_f`` on spectrogram frames that arrive in pieces; carries the conv frames and GRU states.
+
+    ``state="carry"``: one GRU state carried for ever, as if the whole stream were one clip.
+    ``state="lanes"``: two copies of the GRU state ("lanes") run side by side; lane A restarts from
+    zero every 2L output steps (L = ``LANE_STEPS``), lane B likewise half a period later, and each
+    step takes the lane that has seen between L/2 and 3L/2 steps (3.3 to 10 s), so the network always
+    works on the span of context it was trained on (10 s clips), however long the stream. Over the
+    first 1,375 steps (a 10 s clip) lane A alone is used: the same output as ``carry``.
+    """
+
+    def __init__(self, weights, state="lanes"):
+        if state not in ("carry", "lanes"):
+            raise ValueError(f"state must be 'carry' or 'lanes', not {state!r}")
         self.w = weights
+        self.lanes = 2 if state == "lanes" else 1
         self.frames = np.zeros((0, params.N_FREQ), dtype=np.float32)  # frames not yet consumed
-        self.h1 = np.zeros(128, dtype=np.float32)
-        self.h2 = np.zeros(128, dtype=np.float32)
+        self.h1 = np.zeros((self.lanes, 128), dtype=np.float32)
+        self.h2 = np.zeros((self.lanes, 128), dtype=np.float32)
         self.steps = 0                                                # output steps given so far
+
+    def _lanes(self, j0, n):
+        """(resets, lane used) for steps j0 .. j0 + n - 1."""
+        if self.lanes == 1:
+            return (), np.zeros(n, dtype=np.intp)
+        L, half = LANE_STEPS, LANE_STEPS // 2
+        j = np.arange(j0, j0 + n)
+        resets = [(int(t - j0), 0) for t in j[(j % (2 * L) == 0) & (j > 0)]]
+        resets += [(int(t - j0), 1) for t in j[j % (2 * L) == L]]
+        age_b = (j - L) % (2 * L)
+        use_b = (j >= L) & (age_b >= half) & (age_b < half + L)
+        return resets, use_b.astype(np.intp)
 
     def feed(self, frames):
         """Take spectrogram frames (n, 101); return the probabilities of the output steps now complete."""
@@ -255,10 +298,11 @@ class ModelStream:
             f, shape=(n_out, width), strides=(f.strides[0] * params.CONV_STRIDE, f.strides[1]),
             writeable=False)
         w = self.w
+        resets, lane = self._lanes(self.steps, n_out)
         a = np.maximum(windows @ w.conv_w + w.conv_b, 0.0)          # conv > BatchNorm 1 > ReLU
-        h1_seq, self.h1 = _gru(a @ w.gru1_k + w.gru1_b[0], self.h1, w.gru1_u, w.gru1_b[1])
-        h2_seq, self.h2 = _gru(h1_seq @ w.gru2_k + w.gru2_b[0], self.h2, w.gru2_u, w.gru2_b[1])
-        logits = h2_seq @ w.dense_w + w.dense_b
+        h1_seq, self.h1 = _gru(a @ w.gru1_k + w.gru1_b[0], self.h1, w.gru1_u, w.gru1_b[1], resets)
+        h2_seq, self.h2 = _gru(h1_seq @ w.gru2_k + w.gru2_b[0], self.h2, w.gru2_u, w.gru2_b[1], resets)
+        logits = h2_seq[np.arange(n_out), lane] @ w.dense_w + w.dense_b
         self.frames = self.frames[n_out * params.CONV_STRIDE:].copy()
         self.steps += n_out
         return _sigmoid(logits.astype(np.float64))
@@ -266,7 +310,7 @@ class ModelStream:
 
 def predict_clip(weights, x):
     """Whole-clip probabilities (TY,) of spectrogram steps ``x`` (TX, 101), as ``model.predict`` gives."""
-    return ModelStream(weights).feed(np.asarray(x))
+    return ModelStream(weights, "carry").feed(np.asarray(x))
 
 
 # ------------------------------------------------------------------------------------ resampling
@@ -391,12 +435,12 @@ class StreamingDetector:
     """
 
     def __init__(self, weights, rate=params.SAMPLE_RATE, channels=1, threshold=params.DEFAULT_THRESHOLD,
-                 mode="centered", keep_probabilities=False, max_gain_db=MAX_GAIN_DB):
+                 mode="centered", keep_probabilities=False, max_gain_db=MAX_GAIN_DB, state="lanes"):
         if mode not in ("centered", "trailing"):
             raise ValueError(f"mode must be 'centered' or 'trailing', not {mode!r}")
         self.rate, self.channels, self.threshold, self.mode = int(rate), int(channels), threshold, mode
         self.resampler = None if self.rate == params.SAMPLE_RATE else StreamResampler(self.rate)
-        self.model = ModelStream(weights)
+        self.model = ModelStream(weights, state)
         self.chime = ChimeRule(threshold, params.CHIME_GAP_STEPS)
         self.max_gain2 = 10 ** (max_gain_db / 10)
         self.n_in = 0                 # input samples (per channel) seen
@@ -697,14 +741,14 @@ class AudioReader:
         self.close()
 
 
-def detect_file(path, weights, threshold=params.DEFAULT_THRESHOLD, keep_probabilities=False):
+def detect_file(path, weights, threshold=params.DEFAULT_THRESHOLD, keep_probabilities=False, state="lanes"):
     """Run the streaming detector over an audio file; return the finished ``StreamingDetector``.
 
     Raises ``AudioFileError`` (one line naming the file) for a file that cannot be used.
     """
     with AudioReader(path) as reader:
         det = StreamingDetector(weights, reader.rate, reader.channels, threshold,
-                                mode="centered", keep_probabilities=keep_probabilities)
+                                mode="centered", keep_probabilities=keep_probabilities, state=state)
         for block in reader:
             det.feed(block)
         det.finish()
