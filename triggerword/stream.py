@@ -201,12 +201,12 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _gru(x_proj, h, u, b_rec, resets=(), units=128):
-    """Run a Keras GRU (gates z, r, h; reset_after=True) on several lanes at once.
+def _gru(x_proj, h, u, b_rec, units=128):
+    """Run a Keras GRU (gates z, r, h; reset_after=True) on one or more lanes at once.
 
     ``x_proj`` (T, 3 units) or (T, lanes, 3 units): the inputs already multiplied by the kernel,
-    plus the input bias; ``h`` (lanes, units): the states; ``resets``: (t, lane) pairs, the state of
-    ``lane`` is set to 0 before step ``t``. Returns (outputs (T, lanes, units), last states).
+    plus the input bias; ``h`` (lanes, units): the states. Returns (outputs (T, lanes, units), last
+    states).
 
     z = sigmoid(x_z + h U_z + b_z), r = sigmoid(x_r + h U_r + b_r),
     hh = tanh(x_h + r (h U_h + b_h)), h' = z h + (1 - z) hh.
@@ -225,15 +225,9 @@ def _gru(x_proj, h, u, b_rec, resets=(), units=128):
     hh = np.empty((lanes, units), dtype=np.float32)
     hu_zr, hu_h, z, r = hu[:, :two], hu[:, two:], zr[:, :units], zr[:, units:]   # views, made once
     hu_rows = list(hu)
-    reset_at = {}
-    for t, lane in resets:
-        reset_at.setdefault(t, []).append(lane)
     dot, add, sub, tanh = np.dot, np.add, np.subtract, np.tanh
     for t in range(n):
         h_prev, h_new = out[t], out[t + 1]
-        if t in reset_at:                        # a lane starts again from zero
-            h_prev = h_prev.copy()
-            h_prev[reset_at[t]] = 0.0
         for k in range(lanes):                   # one matrix-vector product per lane: BLAS is
             dot(h_prev[k], u, out=hu_rows[k])    # much slower on a 2-row matrix than on 2 rows
         add(x_zr[t], hu_zr, out=zr)
@@ -272,17 +266,33 @@ class ModelStream:
         self.h2 = np.zeros((self.lanes, 128), dtype=np.float32)
         self.steps = 0                                                # output steps given so far
 
-    def _lanes(self, j0, n):
-        """(resets, lane used) for steps j0 .. j0 + n - 1."""
+    def _segments(self, j0, n):
+        """Split steps j0 .. j0 + n - 1 where the set of lanes at work changes.
+
+        Yields (start, end, active lanes, lane used, lanes restarting at ``start``), positions
+        relative to j0. Over a period of 2L: lane A restarts at 0 and is used from L/2 to 3L/2,
+        lane B restarts at L and is used from 3L/2 to L/2 of the next period; a lane neither
+        warming up nor used is not computed (half the time only one lane runs).
+        """
         if self.lanes == 1:
-            return (), np.zeros(n, dtype=np.intp)
+            yield 0, n, [0], 0, []
+            return
         L, half = LANE_STEPS, LANE_STEPS // 2
-        j = np.arange(j0, j0 + n)
-        resets = [(int(t - j0), 0) for t in j[(j % (2 * L) == 0) & (j > 0)]]
-        resets += [(int(t - j0), 1) for t in j[j % (2 * L) == L]]
-        age_b = (j - L) % (2 * L)
-        use_b = (j >= L) & (age_b >= half) & (age_b < half + L)
-        return resets, use_b.astype(np.intp)
+        # phase boundaries within a period 2L and, between them: (active lanes, lane used)
+        table = [(0, [0, 1], 1), (half, [0], 0), (L, [0, 1], 0), (L + half, [1], 1)]
+        j, end = j0, j0 + n
+        while j < end:
+            base = j - j % (2 * L)
+            phase = j % (2 * L)
+            k = max(i for i, (start, _, _) in enumerate(table) if start <= phase)
+            stop = base + (table[k + 1][0] if k + 1 < len(table) else 2 * L)
+            active, used = table[k][1], table[k][2]
+            if j < L:                              # the first period: lane B has not started
+                active, used = [0], 0
+            restart = [lane for lane, at in ((0, 0), (1, L)) if phase == at and j == base + at and j > 0
+                       and not (lane == 1 and j < L)]
+            yield j - j0, min(stop, end) - j0, active, used, restart
+            j = min(stop, end)
 
     def feed(self, frames):
         """Take spectrogram frames (n, 101); return the probabilities of the output steps now complete."""
@@ -298,11 +308,17 @@ class ModelStream:
             f, shape=(n_out, width), strides=(f.strides[0] * params.CONV_STRIDE, f.strides[1]),
             writeable=False)
         w = self.w
-        resets, lane = self._lanes(self.steps, n_out)
         a = np.maximum(windows @ w.conv_w + w.conv_b, 0.0)          # conv > BatchNorm 1 > ReLU
-        h1_seq, self.h1 = _gru(a @ w.gru1_k + w.gru1_b[0], self.h1, w.gru1_u, w.gru1_b[1], resets)
-        h2_seq, self.h2 = _gru(h1_seq @ w.gru2_k + w.gru2_b[0], self.h2, w.gru2_u, w.gru2_b[1], resets)
-        logits = h2_seq[np.arange(n_out), lane] @ w.dense_w + w.dense_b
+        x1 = a @ w.gru1_k + w.gru1_b[0]
+        logits = np.empty(n_out, dtype=np.float32)
+        for start, end, active, used, restart in self._segments(self.steps, n_out):
+            for lane in restart:                                     # a lane starts from zero
+                self.h1[lane] = 0.0
+                self.h2[lane] = 0.0
+            h1_seq, self.h1[active] = _gru(x1[start:end], self.h1[active], w.gru1_u, w.gru1_b[1])
+            h2_seq, self.h2[active] = _gru(h1_seq @ w.gru2_k + w.gru2_b[0], self.h2[active],
+                                           w.gru2_u, w.gru2_b[1])
+            logits[start:end] = h2_seq[:, active.index(used)] @ w.dense_w + w.dense_b
         self.frames = self.frames[n_out * params.CONV_STRIDE:].copy()
         self.steps += n_out
         return _sigmoid(logits.astype(np.float64))
