@@ -189,7 +189,8 @@ def weights_from_keras(model):
     for gru in layers[GRU]:
         if not gru.reset_after or gru.go_backwards:
             raise ValueError("the stream needs model_f's GRUs (reset_after=True, forward)")
-    (conv,), (bn1, bn2, bn3), (gru1, gru2), (dense,) = (layers[k] for k in (Conv1D, BatchNormalization, GRU, TimeDistributed))
+    kinds = (Conv1D, BatchNormalization, GRU, TimeDistributed)
+    (conv,), (bn1, bn2, bn3), (gru1, gru2), (dense,) = (layers[k] for k in kinds)
     get = lambda layer: [np.asarray(w) for w in layer.get_weights()]  # noqa: E731
     return ModelWeights.from_arrays(get(conv), get(bn1), get(gru1), get(bn2), get(gru2), get(bn3),
                                     get(dense), epsilon=bn1.epsilon, source=model.name)
@@ -633,7 +634,8 @@ class AudioReader:
     """Blocks of an audio file as float64 (n, channels) on the 16-bit scale, at the file's own rate.
 
     WAV (and FLAC, OGG, AIFF) are read by libsndfile through ``soundfile``; other formats (mp3, m4a,
-    ...) and WAV files libsndfile rejects are decoded by an ``ffmpeg`` pipe. Either way only one block is in memory at a time. Use as a context manager.
+    ...) and WAV files libsndfile rejects are decoded by an ``ffmpeg`` pipe. Either way only one
+    block is in memory at a time. Use as a context manager.
     """
 
     def __init__(self, path, block=READ_BLOCK):
