@@ -82,14 +82,14 @@ def load_folder(folder, warn=print):
 class Corpus:
     """Activates, negatives and backgrounds (each at least 10 s) of a corpus folder."""
 
-    def __init__(self, root, warn=print):
+    def __init__(self, root, warn=print, backgrounds=None):
         self.root = root
         self.activates = load_folder(os.path.join(root, "activates"), warn)
         self.negatives = load_folder(os.path.join(root, "negatives"), warn)
-        self.backgrounds = [b for b in load_folder(os.path.join(root, "backgrounds"), warn)
-                            if len(b) >= params.CLIP_SAMPLES]
+        backgrounds = backgrounds or os.path.join(root, "backgrounds")
+        self.backgrounds = [b for b in load_folder(backgrounds, warn) if len(b) >= params.CLIP_SAMPLES]
         if not self.backgrounds:
-            raise CorpusError(f"{root}/backgrounds: no clip of 10 s or more")
+            raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
     def __repr__(self):
         return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives, "
@@ -169,6 +169,10 @@ def predict_torch(net, feats, batch_size=8):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default="cache/corpus", help="folder with activates/, negatives/, backgrounds/")
+    parser.add_argument("--backgrounds", default=None, help="take backgrounds from this folder instead of <corpus>/backgrounds")
+    parser.add_argument("--reload-corpus", action="store_true",
+                        help="read the corpus again before each epoch (to start while the cache is still being made; "
+                             "the run is then not reproducible)")
     parser.add_argument("--dev", default="raw_data/dev", help="dev clips with labels.json, scored every epoch")
     parser.add_argument("--run", default="cache/train/run", help="folder for checkpoints and logs")
     parser.add_argument("--epochs", type=int, default=20, help="train until this many epochs are done")
@@ -239,11 +243,14 @@ def _main(args):
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus}, f, indent=1)
 
-    corpus = Corpus(args.corpus)
+    corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
     print(corpus)
     dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
     for epoch in range(start_epoch, args.epochs):
+        if args.reload_corpus and epoch > start_epoch:
+            corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
+            print(corpus)
         data = ExampleSet(corpus, recipe["examples_per_epoch"], args.seed, epoch, recipe)
         loader = torch.utils.data.DataLoader(data, batch_size=recipe["batch_size"], shuffle=False,
                                              num_workers=args.workers, prefetch_factor=4 if args.workers else None)
