@@ -1306,6 +1306,9 @@ def main(argv=None) -> int:
             setattr(args, key, value)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    for key in ("activates", "negatives", "backgrounds", "dev"):
+        if getattr(args, key) < 0:
+            parser.error(f"--{key} must be 0 or more")
     try:
         if args.voices:
             for name in args.voices:
@@ -1324,6 +1327,9 @@ def main(argv=None) -> int:
     root = _repo_root()
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
                        "examples": root / "audio_examples"}[args.target]
+    if Path(out).exists() and not Path(out).is_dir():
+        print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
+        return 2
     try:
         if args.target == "examples":
             summary = build_examples(Path(out), args)
@@ -1333,6 +1339,9 @@ def main(argv=None) -> int:
         print("interrupted; rerun the same command to continue" if args.target == "cache"
               else "interrupted", file=sys.stderr)
         return 130
+    except OSError as error:
+        print(f"error: cannot write the corpus to {out}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print(json.dumps(summary, indent=1))
     return 0
 
