@@ -28,12 +28,18 @@ def weights(model_dir):
 
 
 @pytest.fixture(scope="module")
-def keras_reference(model_dir, clip):
+def keras_model(model_dir):
+    """The Keras model_f, loaded once: its first predict traces the graph (slow on CPU)."""
+    from triggerword.model import load_model_f
+    return load_model_f(model_dir / "model.weights.h5")
+
+
+@pytest.fixture(scope="module")
+def keras_reference(keras_model, clip):
     """The workbook's detect_triggerword on the clip: pydub -20 dBFS, spectrogram, model.predict."""
     from pydub import AudioSegment
     from td_utils import match_target_amplitude
-    from triggerword.model import load_model_f
-    model = load_model_f(model_dir / "model.weights.h5")
+    model = keras_model
     segment = match_target_amplitude(AudioSegment.from_wav(clip[0]), -20.0)
     samples = np.array(segment.get_array_of_samples(), dtype=np.float64)
     x = spectrogram(samples).T[None].astype(np.float32)
@@ -65,12 +71,11 @@ def test_stream_equals_whole_clip_model(weights, clip, keras_reference):
     assert [d.step for d in det.detections] == chime_steps(keras_reference, det.threshold)
 
 
-def test_numpy_model_equals_keras_on_the_same_input(model_dir, weights):
+def test_numpy_model_equals_keras_on_the_same_input(keras_model, weights):
     """model_f in numpy (BatchNorm folded, GRUs by hand) equals Keras on the same spectrogram."""
-    from triggerword.model import load_model_f
     rng = np.random.default_rng(0)
     x = (rng.gamma(0.5, 2000.0, size=(params.TX, params.N_FREQ))).astype(np.float32)
-    ref = load_model_f(model_dir / "model.keras").predict(x[None], verbose=0)[0, :, 0]
+    ref = keras_model.predict(x[None], verbose=0)[0, :, 0]
     assert np.abs(stream.predict_clip(weights, x) - ref).max() <= 1e-4
 
 
