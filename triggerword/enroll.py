@@ -7,13 +7,14 @@ TAKEs are 5 or more recordings of you saying "activate" (any format ``triggerwor
 a folder stands for the audio files in it), or ``--record N`` records N takes through the
 microphone (``triggerword listen``'s device), saved as new files in ``--takes-dir``.
 
-1. Each take is trimmed to the word (10-ms frames within 35 dB of its loudest) and scaled to -20 dBFS.
+1. Each take is trimmed to the word (10-ms frames within 35 dB of its loudest) and scaled to the
+   median loudness of the corpus' activates (-20 dBFS without a corpus).
 2. The takes are split: ``--holdout`` of them (a third by default) are kept aside to measure recall.
-3. Training examples are built as the workbook's ``create_training_example`` does: a 10 s background
-   from ``--backgrounds`` lowered by 20 dB, 1-4 activates (your takes, and the corpus' own
-   ``raw_data/activates`` for one in three so the model keeps what it knew), 0-2 negatives, no
+3. Training examples are built by ``triggerword.synth`` (the workbook's ``create_training_example``
+   in numpy), with the trainer's recipe: a 10 s background from ``--backgrounds`` lowered, 1-4
+   activates (your takes, slightly sped up or slowed down and coloured; or for one example in three
+   the corpus' own ``raw_data/activates``, so the model keeps what it knew), 0-2 negatives, no
    overlaps, the mix normalised to -20 dBFS; labels of 50 ones after each activate.
-   (``make_example`` below; it uses td_utils and params only.)
 4. The pretrained ``model_f`` is loaded, its BatchNormalization layers frozen, and it is trained
    with Adam and binary cross-entropy.
 5. Recall on clips holding the held-out takes is reported before and after, and the new weights are
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from td_utils import AudioFileError, chime_steps, match_events, spectrogram
+from td_utils import AudioFileError, chime_steps, match_events
 from triggerword import params
 
 MIN_TAKES = 5
@@ -70,6 +71,12 @@ def trim_word(x, rate=params.SAMPLE_RATE, floor_db=35.0, margin_s=0.03):
     return x[max(0, loud[0] * frame - pad):min(len(x), (loud[-1] + 1) * frame + pad)]
 
 
+def dbfs(x):
+    """Loudness of ``x`` (16-bit scale) in dBFS, as pydub measures it (-inf for silence)."""
+    rms = np.sqrt(np.mean(np.square(x))) if len(x) else 0.0
+    return 20 * np.log10(rms / 32768.0) if rms > 0 else float("-inf")
+
+
 def set_dbfs(x, dbfs):
     """Scale ``x`` (16-bit scale) so its loudness is ``dbfs``; silence stays silence."""
     rms = np.sqrt(np.mean(np.square(x))) if len(x) else 0.0
@@ -104,63 +111,52 @@ def load_clips(folder, limit, rng, length=None):
 
 # ------------------------------------------------------------------------------------ examples
 
-def is_overlapping(segment, previous):
-    """True when ``segment`` (start_ms, end_ms) overlaps one of ``previous`` (ends touching count)."""
-    return any(segment[0] <= end and segment[1] >= start for start, end in previous)
+def _recipe():
+    """The trainer's example recipe (levels, phrases, per-word speed and colouring), if it is there."""
+    try:
+        from triggerword.train import RECIPE
+        return dict(RECIPE)
+    except ImportError:
+        return {"n_activates": [0, 4], "n_negatives": [0, 2], "phrase_prob": 0.0,
+                "background_db": [params.BACKGROUND_GAIN_DB] * 2, "word_gain_db": [0.0, 0.0],
+                "speed": [1.0, 1.0], "p_colour": 0.0}
 
 
-def _place(rng, n_samples, previous):
-    """A free (start_ms, end_ms) for a clip of ``n_samples``: one try and 5 more, else None."""
-    dur_ms = int(round(n_samples * 1000 / params.SAMPLE_RATE))
-    if dur_ms >= params.CLIP_MS:
-        return None
-    for _ in range(6):
-        start = int(rng.integers(0, params.CLIP_MS - dur_ms))
-        segment = (start, start + dur_ms - 1)
-        if not is_overlapping(segment, previous):
-            previous.append(segment)
-            return segment
-    return None
+def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_negatives=(0, 2),
+                 recipe=None, augment=True):
+    """One training example, as ``triggerword.synth.make_example`` (the workbook's
+    ``create_training_example`` in numpy) makes it for the trainer.
 
-
-def insert_ones(y, end_ms):
-    """Set the ``LABEL_STEPS`` output steps strictly after ``end_ms`` to 1 (clipped at the end)."""
-    start = int(end_ms * params.TY / params.CLIP_MS)
-    y[start + 1:start + 1 + params.LABEL_STEPS] = 1.0
-    return y
-
-
-def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_negatives=(0, 2)):
-    """One training example, as the workbook's ``create_training_example`` makes it.
-
-    ``background`` (441,000 samples), ``activates``/``negatives`` (lists of 1-D arrays, 16-bit scale).
-    Returns ``x`` (TX, N_FREQ) float32 spectrogram steps, ``y`` (TY,) labels, and the end times (ms)
-    of the activates inserted.
+    Audio is float on the 16-bit scale (``background`` 441,000 samples; ``activates``/``negatives``
+    lists of 1-D arrays). ``recipe``: the trainer's levels; ``augment``: per-word speed and
+    microphone colouring, as the trainer does. Returns ``x`` (TX, N_FREQ) float32, ``y`` (TY,)
+    and the end times (ms) of the activates inserted.
     """
-    mix = np.array(background[:params.CLIP_SAMPLES], dtype=np.float64)
-    mix = np.pad(mix, (0, params.CLIP_SAMPLES - len(mix))) * 10 ** (params.BACKGROUND_GAIN_DB / 20)
-    y = np.zeros(params.TY, dtype=np.float32)
-    previous, ends = [], []
-    for group, count, label in ((activates, n_activates, True), (negatives, n_negatives, False)):
-        if not group:
-            continue
-        for _ in range(int(rng.integers(count[0], count[1] + 1))):
-            clip = group[int(rng.integers(len(group)))]
-            segment = _place(rng, len(clip), previous)
-            if segment is None:
-                continue
-            start = int(segment[0] * params.SAMPLE_RATE / 1000)
-            piece = clip[:params.CLIP_SAMPLES - start]
-            mix[start:start + len(piece)] += piece
-            if label:
-                insert_ones(y, segment[1])
-                ends.append(segment[1])
-    mix = np.clip(set_dbfs(mix, params.TARGET_DBFS), -32768, 32767)
-    return spectrogram(mix).T.astype(np.float32), y, ends
+    from triggerword import augment as aug
+    from triggerword.synth import features
+    from triggerword.synth import make_example as synth_example
+    recipe = recipe or _recipe()
+    f32 = lambda x: (np.asarray(x, dtype=np.float64) / 32768.0).astype(np.float32)  # noqa: E731
+
+    def word(x, rng):
+        x = aug.resample_ratio(x, float(rng.uniform(*recipe["speed"])))
+        if rng.random() < recipe["p_colour"]:
+            x = aug.mic_colour(x, rng)
+        return x
+
+    bg = f32(np.pad(background[:params.CLIP_SAMPLES], (0, max(0, params.CLIP_SAMPLES - len(background)))))
+    samples, y, ends = synth_example(
+        bg, [f32(a) for a in activates], [f32(n) for n in negatives] or [np.zeros(441, np.float32)], rng,
+        background_db=tuple(recipe["background_db"]) if augment else params.BACKGROUND_GAIN_DB,
+        n_activates=tuple(n_activates), n_negatives=tuple(n_negatives) if negatives else (0, 0),
+        phrase_prob=recipe["phrase_prob"] if augment else 0.0,
+        word_gain_db=tuple(recipe["word_gain_db"]) if augment else (0.0, 0.0),
+        augment_word=word if augment else None)
+    return features(samples), y, ends
 
 
 def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 / 3):
-    """``n`` examples; each activate is one of the user's takes, or a corpus one with ``corpus_share``."""
+    """``n`` examples; each draws its activates from the user's takes, or with ``corpus_share`` from the corpus."""
     xs, ys = [], []
     for _ in range(n):
         bg = backgrounds[int(rng.integers(len(backgrounds)))]
@@ -172,12 +168,12 @@ def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 
 
 
 def build_eval_clips(rng, takes, backgrounds, negatives, per_take):
-    """Clips each holding one held-out take (plus 0-1 negatives); returns [(x, [end_ms])]."""
+    """Clips each holding one held-out take as recorded (plus 0-1 negatives); returns [(x, [end_ms])]."""
     clips = []
     for take in takes:
         for _ in range(per_take):
             bg = backgrounds[int(rng.integers(len(backgrounds)))]
-            x, _, ends = make_example(rng, bg, [take], negatives, (1, 1), (0, 1))
+            x, _, ends = make_example(rng, bg, [take], negatives, (1, 1), (0, 1), augment=False)
             clips.append((x, ends))
     return clips
 
@@ -359,17 +355,18 @@ def main(argv=None, open_input=None):
             print(f"triggerword enroll: {f}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a take should "
                   "hold one \"activate\" (under 5 s)", file=sys.stderr)
             continue
-        takes.append(set_dbfs(x, params.TARGET_DBFS))
+        takes.append(x)
     if len(takes) < MIN_TAKES:
         return fail(f"{len(takes)} usable take(s); enroll needs at least {MIN_TAKES} recordings of \"activate\"")
 
     backgrounds = load_clips(args.backgrounds, args.max_backgrounds, rng, params.CLIP_SAMPLES)
     if not backgrounds:
         return fail(f"no background clips in {args.backgrounds} (generate raw_data, or pass --backgrounds)")
-    negatives = [set_dbfs(trim_word(x), params.TARGET_DBFS) for x in load_clips(args.negatives, 200, rng)]
-    corpus = [set_dbfs(trim_word(x), params.TARGET_DBFS) for x in load_clips(args.activates, 200, rng)]
-    negatives = [x for x in negatives if len(x) and np.any(x)]
-    corpus = [x for x in corpus if len(x) and np.any(x)]
+    negatives = [x for x in load_clips(args.negatives, 200, rng) if np.any(x)]
+    corpus = [x for x in load_clips(args.activates, 200, rng) if np.any(x)]
+    # your takes at the loudness of the corpus' activates (what the model was trained on)
+    level = float(np.median([dbfs(trim_word(x)) for x in corpus])) if corpus else params.TARGET_DBFS
+    takes = [set_dbfs(x, level) for x in takes]
 
     order = rng.permutation(len(takes))
     n_hold = args.holdout if args.holdout is not None else max(1, len(takes) // 3)
