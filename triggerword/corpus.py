@@ -1186,6 +1186,7 @@ def build(target: str, out: Path, args) -> dict:
     started = time.time()
     if target == "raw_data":
         first, later = plan_raw_data(args.seed, args)
+        out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
         first, later = plan_cache(args.seed, args)
