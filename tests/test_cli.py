@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("soundfile")
 pytest.importorskip("h5py")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # streamkit.py sits beside this file
 import streamkit  # noqa: E402
 from td_utils import read_wav  # noqa: E402
 from triggerword import detect, enroll, listen, params, stream  # noqa: E402

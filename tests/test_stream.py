@@ -1,5 +1,7 @@
 """The streaming engine gives the whole-clip model's probabilities, whatever the chunks, in bounded memory."""
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ import pytest
 pytest.importorskip("soundfile")
 pytest.importorskip("h5py")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # streamkit.py sits beside this file
 import streamkit  # noqa: E402
 from td_utils import ChimeRule, chime_steps, read_wav, spectrogram  # noqa: E402
 from triggerword import params, stream  # noqa: E402
