@@ -124,7 +124,7 @@ DEV_ONE = [
     "I'll activate the subscription once the trial ends.",
     "Remember to activate the hazard lights if the car stops.",
     "Okay, activate night mode and dim the screen.",
-    "Nobody told me how to activate the voice assistant.",
+    "Nobody told me how to activate the garage door opener.",
     "If it gets dark, activate the torch on your phone.",
     "We need to activate the emergency plan right away.",
     "Could you activate the speaker in the bedroom?",
