@@ -1,6 +1,6 @@
 """``triggerword course``: build the student release, run the master notebook, grade sample submissions.
 
-    triggerword course [--root DIR] [--skip-execute]
+    triggerword course [--root DIR] [--skip-execute] [--release-only]
 
 The repository root is an nbgrader course directory. This command is the instructor's main job:
 
@@ -436,6 +436,8 @@ def main(argv=None) -> int:
                         help="course directory (default: the repository root)")
     parser.add_argument("--skip-execute", action="store_true",
                         help="do not execute the master notebook (it takes a few minutes)")
+    parser.add_argument("--release-only", action="store_true",
+                        help="stop after the release (steps 1-3): for new data or a new model")
     parser.add_argument("--timeout", type=int, default=1800,
                         help="per-cell timeout in s when executing the master notebook (default 1800); "
                              "grading uses nbgrader_config.py")
@@ -460,6 +462,9 @@ def main(argv=None) -> int:
         print(f"      {counts['made']} made, {counts['kept']} kept, {counts['removed']} removed")
         print("[3/7] nbgrader generate_assignment -> release/" + ASSIGNMENT)
         generate_release(root, db, log)
+        if args.release_only:
+            print(f"release/{ASSIGNMENT} is up to date ({time.time() - started:.0f} s)")
+            return 0
         if args.skip_execute:
             print("[4/7] master notebook: skipped")
         else:
