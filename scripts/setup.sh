@@ -27,6 +27,13 @@ if ! python3 -c "import triggerword, tensorflow, nbgrader, torch" >/dev/null 2>&
     touch .setup-done
 fi
 
+# npm only fetches the Kokoro tarball; the machine's Node.js usually brings it (Debian's npm
+# package conflicts with a Node.js installed from elsewhere, so it is a fallback only).
+if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+fi
+
 assets="${TRIGGERWORD_ASSETS:-$HOME/.cache/triggerword}"
 if ! ls "$assets"/kokoro-js-1.2.1.tgz >/dev/null 2>&1; then
     echo "setup: fetching the Kokoro voice vectors (npm pack kokoro-js@1.2.1)"
