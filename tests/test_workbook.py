@@ -248,3 +248,98 @@ def test_graded_copies_stay_small(course_run):
             text = path.read_text(encoding="utf-8")
             assert "audio/x-wav;base64" not in text and "audio/wav;base64" not in text, path
             assert path.stat().st_size < 700_000, (path, path.stat().st_size)
+
+
+# ---------------------------------------------------------------------------------- the hidden tests
+
+# (function, text in the master's code, replacement): mistakes the tests of that function must catch.
+MUTATIONS = [
+    ("is_overlapping", "segment_start <= previous_end", "segment_start < previous_end"),
+    ("is_overlapping", "segment_end >= previous_start", "segment_end > previous_start"),
+    ("is_overlapping", "            overlap = True",
+     "            overlap = True\n        else:\n            overlap = False"),  # only the last one counts
+    ("insert_audio_clip", "retries = 5", "retries = 6"),  # 7 draws
+    ("insert_audio_clip", "retries > 0", "retries >= 0"),  # 7 draws
+    ("insert_audio_clip", "    previous_segments.append(segment_time)\n", ""),
+    ("insert_audio_clip", "        return background, (10000, 10000)", "        return background, segment_time"),
+    ("insert_ones", "y[0, segment_end_y + 1:segment_end_y + 51] = 1", "y[0, segment_end_y:segment_end_y + 50] = 1"),
+    ("insert_ones", "y[0, segment_end_y + 1:segment_end_y + 51] = 1", "y[0, segment_end_y + 1:segment_end_y + 50] = 1"),
+    ("insert_ones", "y[0, segment_end_y + 1:segment_end_y + 51] = 1",
+     "for i in range(segment_end_y + 1, segment_end_y + 51):\n        y[0, i] = 1"),  # runs off the end
+    ("insert_ones", "y[0, segment_end_y + 1:segment_end_y + 51] = 1",
+     "y = np.zeros_like(y)\n    y[0, segment_end_y + 1:segment_end_y + 51] = 1"),  # forgets earlier ones
+    ("create_training_example", "background = background - 20  #", "background = background  #"),
+    ("create_training_example", "background = match_target_amplitude(background, -20.0)", "background = background"),
+    ("create_training_example", "y = insert_ones(y, segment_end)", "y = insert_ones(y, segment_start)"),
+    ("create_training_example", "background, _ = insert_audio_clip(background, random_negative, previous_segments)",
+     "background, segment_time = insert_audio_clip(background, random_negative, previous_segments)\n"
+     "        y = insert_ones(y, segment_time[1])"),  # labels a negative
+    ("create_training_example", "insert_audio_clip(background, random_activate, previous_segments)",
+     "insert_audio_clip(background, random_activate, [])"),
+    ("create_training_example", "background, segment_time = insert_audio_clip(",
+     "_, segment_time = insert_audio_clip("),  # drops the words
+    ("model_f", "rate=0.8", "rate=0.2"),
+    ("model_f", "    # Step 3: second GRU\n    X = GRU(units=128, return_sequences=True)(X)",
+     "    # Step 3: second GRU\n    X = GRU(units=128, return_sequences=False)(X)"),
+    ("model_f", '    X = BatchNormalization()(X)\n    X = Activation("relu")(X)',
+     '    X = Activation("relu")(X)\n    X = BatchNormalization()(X)'),
+    ("model_f", "strides=4", "strides=2"),
+]
+
+
+@pytest.fixture(scope="module")
+def notebook_namespace(tmp_path_factory):
+    """The master's code up to the first exercise, plus the Keras imports, run in this process."""
+    if missing:
+        pytest.skip(f"course inputs missing: {missing}")
+    import matplotlib
+    matplotlib.use("Agg")
+    work = tmp_path_factory.mktemp("cells")
+    for name in ("raw_data", "audio_examples", "models"):
+        (work / name).symlink_to(ROOT / name)
+    nb = nbformat.read(MASTER, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    first = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    setup = cells[:first] + [c for c in cells if c.source.startswith("import keras")]
+    previous = os.getcwd()
+    os.chdir(work)
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    namespace = {"__name__": "__main__"}
+    try:
+        for cell in setup:
+            code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+            exec(compile(code, "<setup cell>", "exec"), namespace)
+        yield namespace, grade_cells(nb), work
+    finally:
+        os.chdir(previous)
+
+
+def _run_tests(notebook_namespace, function, mutation=None):
+    namespace, cells, work = notebook_namespace
+    ns = dict(namespace)
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        for name in course.GRADED:
+            source = cells[name].source
+            if name == function and mutation is not None:
+                old, new = mutation
+                assert old in source, f"{old!r} not in {name}"
+                source = source.replace(old, new)
+            exec(compile(source, f"<{name}>", "exec"), ns)
+        exec(compile(cells[f"test_{function}"].source, f"<test_{function}>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize("function", course.GRADED)
+def test_hidden_tests_pass_the_solution(notebook_namespace, function):
+    _run_tests(notebook_namespace, function)
+
+
+@pytest.mark.parametrize("function, old, new", MUTATIONS,
+                         ids=[f"{m[0]}-{i}" for i, m in enumerate(MUTATIONS)])
+def test_hidden_tests_catch_the_mistake(notebook_namespace, function, old, new):
+    with pytest.raises(Exception) as info:
+        _run_tests(notebook_namespace, function, (old, new))
+    assert not isinstance(info.value, (NameError, SyntaxError)), info.value
