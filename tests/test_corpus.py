@@ -134,6 +134,39 @@ def test_same_seed_same_files(tmp_path):
     assert {"piper", "kokoro"} <= {r["engine"] for r in rows if r["kind"] == "activate"}
 
 
+def test_heldout_target_is_held_out_and_word_free(tmp_path):
+    """--target heldout: engine clips labelled, false-alarm clips 10 s, only held-out voices, same files twice."""
+    import json
+    import re
+
+    if tts.engine_problem(voices.get_voice("flite:slt")):
+        pytest.skip("flite not installed")
+    for sentence in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE:
+        assert not re.search(r"\bactivat(e|es|ed|ing)\b", sentence, re.IGNORECASE), sentence
+    args = ["--target", "heldout", "--engines", "flite", "--dev", "2", "--fa-minutes", "0.5",
+            "--fa-readings", "2", "--seed", "5", "--quiet"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert corpus.main(args + ["--out", str(a), "--workers", "1"]) == 0
+    assert corpus.main(args + ["--out", str(b), "--workers", "2"]) == 0
+    wavs = lambda d: {k: v for k, v in _digest(d).items() if k.endswith(".wav")}
+    assert wavs(a) == wavs(b)
+    fa = sorted((a / "fa").glob("*.wav"))
+    assert len(fa) == 3  # 0.5 minute = 3 clips of 10 s
+    for path in fa:
+        info = sf.info(str(path))
+        assert (info.frames, info.samplerate) == (CLIP_SAMPLES, SAMPLE_RATE), path
+        x, _ = sf.read(str(path), dtype="float32")
+        assert np.sqrt(np.mean(x ** 2)) > 10 ** (-45 / 20), f"{path} is near silence"
+    labels = json.loads((a / "engine" / "labels.json").read_text())
+    assert set(labels) == {p.name for p in (a / "engine").glob("*.wav")} and labels
+    held = voices.heldout_ids()
+    for r in _manifest(a / "manifest.csv"):
+        if r["kind"] == "dev":
+            assert _voice_ids(r) <= held and r["engine"] == "flite", r
+    bank = json.loads((a / ".work" / "bank-voices.json").read_text())
+    assert bank and {v["voice"] for v in bank.values()} <= held
+
+
 # ------------------------------------------------------------------------------------ raw_data
 
 @needs_raw
@@ -150,9 +183,10 @@ def test_raw_data_formats_and_counts():
         if folder in ("backgrounds", "dev"):
             assert info.frames == CLIP_SAMPLES, path
     assert counts.get("activates", 0) >= 60 and counts.get("negatives", 0) >= 60
-    assert counts.get("backgrounds", 0) >= 10 and counts.get("dev", 0) >= 25
-    size = sum(p.stat().st_size for p in _wavs(RAW))
-    assert size <= 40e6
+    assert counts.get("backgrounds", 0) >= 9 and counts.get("dev", 0) >= 22
+    # the committed audio, raw_data/ and audio_examples/ together, stays within 40 MB
+    size = sum(p.stat().st_size for p in _wavs(RAW)) + sum(p.stat().st_size for p in _wavs(RAW.parent / "audio_examples"))
+    assert size <= 40e6, f"{size / 1e6:.1f} MB of committed audio"
 
 
 @needs_raw

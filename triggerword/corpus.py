@@ -6,6 +6,11 @@ Targets:
     cache     (into ``cache/corpus/``) the large training corpus: 2,000+ activates, 2,000+
               negatives and 50+ backgrounds, training voices only; resumable.
     examples  ``audio_examples/chime.wav`` and ``audio_examples/my_audio.wav``.
+    heldout   (into ``cache/heldout/``) evaluation audio from held-out voices only:
+              ``engine/`` dev-style clips (with labels.json) from the held-out engine (flite), for
+              the held-out-engine F1; ``fa/`` an hour of 10-s clips without "activate" (held-out
+              voices saying sentences full of near misses, over every kind of scene), for false
+              alarms per hour. Not committed: ``triggerword evaluate`` reads it when it is there.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
@@ -52,7 +57,8 @@ WORD = "activate"
 
 MANIFEST_FIELDS = ["path", "kind", "engine", "voice", "rate", "pitch", "room", "text", "source",
                    "licence", "accent", "sex", "split", "duration_s"]
-FOLDERS = {"activate": "activates", "negative": "negatives", "background": "backgrounds", "dev": "dev"}
+FOLDERS = {"activate": "activates", "negative": "negatives", "background": "backgrounds", "dev": "dev",
+           "fa": "fa"}
 
 # ---------------------------------------------------------------------------------------- texts
 NEAR_MISSES = [
@@ -142,6 +148,39 @@ DEV_NONE = [
     "We need to motivate the team before the big match.",
     "Please vacate the room by eleven on Sunday.",
     "The activation email never arrived, so I phoned them.",
+]
+# False-alarm speech: everyday sentences crowded with words that sound like "activate".
+FA_SENTENCES = [
+    "The activity centre reopens after the holidays.",
+    "He has been an activist for most of his adult life.",
+    "Stay active, drink water, and try to sleep eight hours.",
+    "Her paintings captivate everyone who walks into the gallery.",
+    "We should cultivate tomatoes on the sunny side of the garden.",
+    "The reactive metal was stored under a layer of oil.",
+    "A proactive manager fixes problems before they grow.",
+    "The elevator was out of order, so we took the stairs.",
+    "They plan to renovate the kitchen and excavate the cellar.",
+    "It is hard to motivate yourself on a cold, grey morning.",
+    "My relatives arrive on Friday, so I need to tidy up.",
+    "The detective asked the actor where he was at nine.",
+    "That factory makes the cavity walls for new houses.",
+    "Can you navigate us to the station without the map?",
+    "The activation code is printed on the back of the box.",
+    "Her cat is inactive all day and wild all night.",
+    "Let's estimate how many candidates will apply this year.",
+    "I'd like to dedicate this song to my grandmother.",
+    "The attic is full of boxes from the last move.",
+    "Please don't aggravate the situation any further.",
+    "This jacket is attractive, but the price is not.",
+    "An active volcano sits just north of the village.",
+    "We need an objective view of the whole project.",
+    "The collective decided to vacate the building by May.",
+    "Her actual words were much kinder than the rumour.",
+    "Physical activity improves your mood and your sleep.",
+    "They want to innovate without losing their customers.",
+    "He is a native speaker, but he writes like a poet.",
+    "Set a timer for the pasta and turn the heater down.",
+    "Switch on the lamp in the hallway, it's getting dark.",
 ]
 EXAMPLE_SENTENCE = "Hey, could you activate the lamp in the hallway?"
 
@@ -291,6 +330,36 @@ def plan_cache(seed: int, args) -> tuple[list, list]:
         later.append(Job(key, "background", _seed(seed, key), options={
             "type": btype, "name": f"backgrounds/{i + 1:04d}.wav", "bank": _bank_names(bank)}))
     return jobs + bank, later
+
+
+def plan_heldout(seed: int, args) -> tuple[list, list]:
+    """Evaluation audio from held-out voices: held-out-engine dev clips and an hour without the word."""
+    rng = np.random.default_rng([seed, 3])
+    checked: dict = {}
+    held = _usable(_select(voices("heldout"), args), checked)
+    engine_rows = [r for r in held if r.engine == "flite"]
+    babble = _bank_jobs(rng, seed, "bank-heldout", engine_rows, {"flite": 10})
+    speech = []
+    sentences = FA_SENTENCES + DEV_NONE + BABBLE
+    for engine, per_voice in (("kokoro", args.fa_readings), ("flite", args.fa_readings)):
+        for row in [r for r in held if r.engine == engine]:
+            picks = rng.choice(len(sentences), size=min(per_voice, len(sentences)), replace=False)
+            for j, k in enumerate(picks):
+                key = f"fa-speech:{row.id}:{j}"
+                safe = row.id.replace(":", "-").replace("+", "-")
+                speech.append(Job(key, "bank", _seed(seed, key), row.id,
+                                  [Item("bank", sentences[int(k)], [f".work/fa-speech/{safe}-{j:02d}.npy"])]))
+    later = []
+    for job in _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble)):
+        job.items[0].names = [job.items[0].names[0].replace("dev/", "engine/")]
+        later.append(job)
+    n_fa = int(math.ceil(args.fa_minutes * 60 * 1000 / CLIP_MS))
+    for i in range(n_fa):
+        key = f"fa:{i}"
+        later.append(Job(key, "fa", _seed(seed, key), options={
+            "background": BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)], "name": f"fa/{i + 1:04d}.wav",
+            "bank": _bank_names(babble), "speech": _bank_names(speech)}))
+    return babble + speech, later
 
 
 def _scaled(counts: dict, factor: float) -> dict:
@@ -1044,6 +1113,43 @@ def run_dev(job: Job, out: Path) -> list:
     return [r]
 
 
+def run_fa(job: Job, out: Path) -> list:
+    """A 10-s clip without "activate": held-out voices read near-miss sentences over a scene.
+
+    The readings (``fa-speech`` bank) are reused across clips, each time at another speed, in
+    another room, through another microphone, at another level, over another scene.
+    """
+    rng = np.random.default_rng(job.seed)
+    babble, _ = _load_bank(out, job.options["bank"])
+    speech, names = _load_bank(out, job.options["speech"])
+    if not speech:
+        log.warning(f"{job.options['name']}: no held-out speech to read, skipped")
+        return []
+    btype = job.options["background"]
+    background = make_background(btype, rng, babble)
+    level = float(rng.uniform(-28, -20))
+    snr = float(rng.uniform(8, 22))
+    gain_db = min(level - snr - _band_db(background), 0.0)
+    mix = background.astype(np.float64) * 10 ** (gain_db / 20)
+    rt60, drr = float(rng.uniform(0.2, 0.7)), float(rng.uniform(3, 12))
+    pos, said = int(SR * rng.uniform(0.0, 1.0)), []
+    while pos < CLIP_SAMPLES - SR // 2:
+        k = int(rng.integers(len(speech)))
+        x = A.resample_ratio(speech[k].astype(np.float32), float(rng.uniform(0.92, 1.1)))
+        x = A.reverb(x, rng, rt60_s=rt60, drr_db=drr, keep_tail=True)
+        x = A.set_level(A.mic_colour(x, rng, strength=0.6), level + float(rng.uniform(-2, 2)))
+        _add(mix, x, pos)
+        said.append(Path(names[k]).stem)
+        pos += len(x) + int(SR * rng.uniform(0.2, 1.5))
+    peak = float(np.max(np.abs(mix)))
+    if peak > 0.89:
+        mix *= 0.89 / peak
+    write_wav(out / job.options["name"], mix)
+    return [_row(job.options["name"], "fa", None, room=f"rt60={rt60:.2f}s", text=" | ".join(said),
+                 source=f"held-out readings over a synthesized {btype} scene at {snr:.0f} dB SNR",
+                 licence="see the voices' licences", samples=mix, engine="mixed")]
+
+
 # ---------------------------------------------------------------------------------------- examples
 
 def make_chime() -> np.ndarray:
@@ -1097,6 +1203,8 @@ def _run_job(args) -> tuple[str, list, list]:
             rows = run_background(job, out)
         elif job.kind == "dev":
             rows = run_dev(job, out)
+        elif job.kind == "fa":
+            rows = run_fa(job, out)
         else:
             raise ValueError(f"unknown job kind {job.kind}")
     except Exception as error:  # one bad job must not sink the corpus
@@ -1189,7 +1297,7 @@ def build(target: str, out: Path, args) -> dict:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
-        first, later = plan_cache(args.seed, args)
+        first, later = (plan_cache if target == "cache" else plan_heldout)(args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
@@ -1220,6 +1328,10 @@ def build(target: str, out: Path, args) -> dict:
                 os.replace(work / name, old)
         shutil.rmtree(work, ignore_errors=True)
     else:
+        if target == "heldout":
+            labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "dev"}
+            (out / "engine").mkdir(exist_ok=True)
+            (out / "engine" / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
         _write_manifest(out / "manifest.csv", rows)
     summary = summarise(out, rows)
     summary["seconds"] = round(time.time() - started, 1)
@@ -1279,15 +1391,19 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples"], default="raw_data")
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout"], default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
     parser.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100)")
     parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100)")
-    parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
-    parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25)")
+    parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 9, cache 60)")
+    parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 22; heldout: held-out-engine clips, 40)")
+    parser.add_argument("--fa-minutes", type=float, default=60.0,
+                        help="heldout: minutes of audio without the word (default 60)")
+    parser.add_argument("--fa-readings", type=int, default=12,
+                        help="heldout: sentences read by each held-out voice for that audio (default 12)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
@@ -1299,9 +1415,10 @@ def main(argv=None) -> int:
 
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("triggerword").setLevel(logging.WARNING if args.quiet else logging.INFO)
-    defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=10, dev=25),
+    defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=9, dev=22),
                 "cache": dict(activates=2100, negatives=2100, backgrounds=60, dev=0),
-                "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
+                "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0),
+                "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40)}[args.target]
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1327,7 +1444,7 @@ def main(argv=None) -> int:
         return 2
     root = _repo_root()
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
-                       "examples": root / "audio_examples"}[args.target]
+                       "examples": root / "audio_examples", "heldout": root / "cache" / "heldout"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -1337,7 +1454,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target == "cache"
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:
