@@ -58,6 +58,24 @@ def test_spectrogram_equals_matplotlib_specgram():
     assert np.allclose(got, want, rtol=1e-9, atol=1e-12 * np.max(want))
 
 
+def test_clip_spectrogram_is_the_pydub_normalised_clip(tmp_path):
+    """clip_spectrogram = spectrogram of the clip after match_target_amplitude(-20), whatever its level."""
+    rng = np.random.default_rng(3)
+    x = 0.03 * rng.standard_normal(RATE * 10) + tone(10, amplitude=0.02)
+    quiet = write_int16(tmp_path / "quiet.wav", x)
+    loud = write_int16(tmp_path / "loud.wav", 3 * x)  # still below full scale
+    segment = td_utils.match_target_amplitude(td_utils.load_audio_segment(quiet), -20.0)
+    assert abs(segment.dBFS + 20) < 0.05
+    reference = td_utils.spectrogram(np.array(segment.get_array_of_samples(), dtype=np.float64))
+    got = td_utils.clip_spectrogram(quiet, -20.0)
+    assert got.shape == (101, 5511)
+    assert np.allclose(got, reference, rtol=1e-3, atol=1e-3 * reference.max())
+    assert np.allclose(td_utils.clip_spectrogram(loud, -20.0), got, rtol=1e-2, atol=1e-3 * reference.max())
+    # a short clip at another rate is resampled and padded to 10 s
+    short = write_int16(tmp_path / "short.wav", tone(3, rate=16000, amplitude=0.3), rate=16000)
+    assert td_utils.clip_spectrogram(short).shape == (101, 5511)
+
+
 def test_spectrogram_rejects_bad_shapes():
     with pytest.raises(ValueError, match="1-D"):
         td_utils.spectrogram(np.zeros((300, 2)))
