@@ -146,6 +146,13 @@ class ExampleSet:
         return make_training_example(self.corpus, rng, self.recipe)
 
 
+def _cpu_seconds():
+    """CPU time of this process and of its finished children (the epoch's data workers)."""
+    import resource
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def dev_set(dev_dir):
     """(names, features, truths ms) of the dev clips, or None when there is no dev folder."""
     from triggerword.evaluate import load_labels, read_clips
@@ -180,6 +187,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1, help="data worker processes")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="Adam learning rate from now on (also when resuming: lower it for the last epochs)")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
@@ -240,6 +249,10 @@ def _main(args):
         opt.load_state_dict(state["optimizer"])
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
         print(f"resuming {args.run} after epoch {start_epoch}")
+    if args.learning_rate:
+        recipe["learning_rate"] = args.learning_rate
+        for group in opt.param_groups:
+            group["lr"] = args.learning_rate
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus}, f, indent=1)
 
@@ -255,7 +268,7 @@ def _main(args):
         loader = torch.utils.data.DataLoader(data, batch_size=recipe["batch_size"], shuffle=False,
                                              num_workers=args.workers, prefetch_factor=4 if args.workers else None)
         net.train()
-        started, total, count = time.time(), 0.0, 0
+        started, cpu_started, total, count = time.time(), _cpu_seconds(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch")
         for x, y in bar:
             opt.zero_grad()
@@ -265,7 +278,8 @@ def _main(args):
             total += loss.item() * len(x)
             count += len(x)
             bar.set_postfix(loss=f"{total / count:.4f}")
-        row = {"epoch": epoch + 1, "loss": round(total / count, 5), "seconds": round(time.time() - started, 1)}
+        row = {"epoch": epoch + 1, "lr": recipe["learning_rate"], "loss": round(total / count, 5),
+               "seconds": round(time.time() - started, 1), "cpu_s": round(_cpu_seconds() - cpu_started, 1)}
         if dev is not None:
             scores = score_clips(list(predict_torch(net, dev[1])), dev[2], params.DEFAULT_THRESHOLD)
             row.update({k: round(scores[k], 4) for k in ("precision", "recall", "f1")})
