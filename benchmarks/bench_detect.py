@@ -1,6 +1,7 @@
 """Benchmarks of ``triggerword detect``: speed, whole-process time, memory and detection latency.
 
     python benchmarks/bench_detect.py [--model PATH] [--dev raw_data/dev] [--work DIR] [--skip-memory]
+                                      [--only speed process memory latency]
 
 1. compute time / audio duration on a 10-minute file (44.1 kHz and 16 kHz), in process, model
    already loaded (target: 0.02 or less on a 2-core machine);
@@ -11,6 +12,8 @@
    "activate" in ms), the time of each hit minus the end of its word, median and quartiles, for the
    file mode (centred loudness window) and the microphone mode (trailing window). This needs a trained
    model: with random weights the number means nothing, and the script says so.
+5. long audio: the dev clips (and ``cache/heldout/engine`` when it is there) end to end as one stream
+   of several minutes, scored per ``--state`` (lanes, carry) against the same clips run one by one.
 
 The test audio is made here: speech (espeak-ng, else a synthetic voice) every 7 s over noise. Timings
 are wall-clock on whatever else the machine is doing, with the CPU time beside them: on a shared
@@ -114,13 +117,61 @@ def latencies(weights, dev, mode):
     return out, (hits, words, fas)
 
 
+def long_stream(weights, folders):
+    """The labelled clips of ``folders`` end to end as one stream: event scores per --state, and clip by clip.
+
+    This is how the detector meets real audio (minutes, not 10-s clips); a state that drifts over
+    minutes shows up here as lost hits or extra false alarms against the clip-by-clip score.
+    """
+    from td_utils import event_scores, match_events, read_wav
+    pieces, ends, per_clip = [], [], [0, 0, 0]
+    offset = 0.0
+    for folder in folders:
+        labels = json.loads((folder / "labels.json").read_text())
+        for name, ends_ms in sorted(labels.items()):
+            rate, data = read_wav(folder / name)
+            assert rate == params.SAMPLE_RATE, name
+            x = data[:params.CLIP_SAMPLES, 0]
+            pieces.append(x)
+            ends += [offset + e / 1000 for e in ends_ms]
+            det = stream.StreamingDetector(weights, rate, 1)
+            det.feed(x)
+            det.finish()
+            h, fa, m = match_events([d.time_s for d in det.detections], [e / 1000 for e in ends_ms],
+                                    params.HIT_BEFORE_S, params.HIT_AFTER_S)
+            per_clip = [per_clip[0] + h, per_clip[1] + fa, per_clip[2] + m]
+            offset += len(x) / params.SAMPLE_RATE
+    audio = np.concatenate(pieces)
+    rows = {"clip by clip": per_clip}
+    for state in ("lanes", "carry"):
+        det = stream.StreamingDetector(weights, params.SAMPLE_RATE, 1, state=state)
+        for start in range(0, len(audio), 4410):
+            det.feed(audio[start:start + 4410])
+        det.finish()
+        rows[f"one stream, --state {state}"] = list(match_events(
+            [d.time_s for d in det.detections], ends, params.HIT_BEFORE_S, params.HIT_AFTER_S))
+    print(f"   {len(audio) / params.SAMPLE_RATE / 60:.1f} min of audio, {len(ends)} activates")
+    for label, (h, fa, m) in rows.items():
+        sc = event_scores(h, fa, m)
+        print(f"   {label:26s}: precision {sc['precision']:.3f} recall {sc['recall']:.3f} F1 {sc['f1']:.3f} "
+              f"(hits {h}, false alarms {fa}, misses {m})")
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="model_f weights (default models/model.weights.h5, else random weights)")
     parser.add_argument("--dev", default=str(ROOT / "raw_data" / "dev"))
     parser.add_argument("--work", default=str(ROOT / "cache" / "bench"))
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--long", nargs="*", default=[str(ROOT / "cache" / "heldout" / "engine")],
+                        help="more labelled folders whose clips join the dev clips in the long-stream part")
+    parser.add_argument("--only", nargs="+", choices=["speed", "process", "memory", "latency", "long"],
+                        help="run only these parts (default: all)")
     args = parser.parse_args(argv)
+    parts = set(args.only or ["speed", "process", "memory", "latency", "long"])
+    if args.skip_memory:
+        parts.discard("memory")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
@@ -137,17 +188,19 @@ def main(argv=None):
     print(f"model: {model}")
 
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print("\n1. compute time / audio duration, 10-minute files, model loaded")
-    for rate in (44100, 16000):
+    if "speed" in parts:
+        print("\n1. compute time / audio duration, 10-minute files, model loaded")
+    for rate in ((44100, 16000) if "speed" in parts else ()):
         path = make_audio(work / f"ten_min_{rate}.wav", 600, rate, work)
         for state in ("lanes", "carry"):
             dt, cpu, audio_s = compute_ratio(path, weights, state)
             print(f"   {rate:5d} Hz WAV, --state {state}: {dt:6.2f} s for {audio_s:.0f} s of audio "
                   f"-> {dt / audio_s:.4f} (CPU time {cpu:.2f} s -> {cpu / audio_s:.4f})")
 
-    print("\n2. whole process (start-up included), 5 minutes of audio")
-    files = [make_audio(work / f"five_min_{r}.wav", 300, r, work) for r in (44100, 16000)]
-    if shutil.which("ffmpeg"):
+    if "process" in parts:
+        print("\n2. whole process (start-up included), 5 minutes of audio")
+    files = [make_audio(work / f"five_min_{r}.wav", 300, r, work) for r in (44100, 16000)] if "process" in parts else []
+    if files and shutil.which("ffmpeg"):
         m4a = work / "five_min_16000.m4a"
         if not m4a.exists():
             subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(files[1]), str(m4a)], check=True)
@@ -157,13 +210,18 @@ def main(argv=None):
         print(f"   {path.name:22s}: {wall:6.2f} s for {out['audio_s']:.0f} s -> {wall / out['audio_s']:.4f} "
               f"(CPU time {cpu:.2f} s -> {cpu / out['audio_s']:.4f}; compute_s {out['compute_s']:.2f})")
 
-    if not args.skip_memory:
+    if "memory" in parts:
         print("\n3. peak memory of the process (max RSS)")
         for minutes in (1, 20):
             path = make_audio(work / f"mem_{minutes}_min.wav", 60 * minutes, 16000, work)
             print(f"   {minutes:2d} min of 16 kHz audio: {peak_rss_mb(path, model):7.1f} MB")
 
     dev = Path(args.dev)
+    if "long" in parts and (dev / "labels.json").exists():
+        print("\n5. long audio: the labelled clips end to end as one stream")
+        long_stream(weights, [dev] + [Path(f) for f in args.long if (Path(f) / "labels.json").exists()])
+    if "latency" not in parts:
+        return 0
     print("\n4. detection latency after the end of the word (dev clips)")
     if not (dev / "labels.json").exists():
         print(f"   no {dev / 'labels.json'}: skipped")
