@@ -1398,8 +1398,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100)")
     parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100)")
-    parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 9, cache 60)")
-    parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 22; heldout: held-out-engine clips, 40)")
+    parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
+    parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25; heldout: held-out-engine clips, 40)")
     parser.add_argument("--fa-minutes", type=float, default=60.0,
                         help="heldout: minutes of audio without the word (default 60)")
     parser.add_argument("--fa-readings", type=int, default=12,
@@ -1415,7 +1415,7 @@ def main(argv=None) -> int:
 
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("triggerword").setLevel(logging.WARNING if args.quiet else logging.INFO)
-    defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=9, dev=22),
+    defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=10, dev=25),
                 "cache": dict(activates=2100, negatives=2100, backgrounds=60, dev=0),
                 "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40)}[args.target]
