@@ -120,6 +120,20 @@ def test_event_scoring_and_why_accuracy_misleads():
     assert s["precision"] == 0.5 and s["recall"] == 0.5
 
 
+def test_sweep_keeps_dev_engine_and_false_alarm_audio_apart():
+    from triggerword.evaluate import sweep
+    hit = np.zeros(params.TY)
+    hit[415:440] = 0.9                      # a hit for a word ending at 3.0 s
+    dev = ([hit], [[3000]])
+    engine = ([np.zeros(params.TY)], [[3000]])   # the same word missed on the held-out engine
+    fa = [np.zeros(params.TY), hit]         # one detection in 20 s of audio without the word
+    row = sweep(dev[0], dev[1], fa, thresholds=(0.5,), engine=engine)[0]
+    assert row["f1"] == 1.0 and row["engine_f1"] == 0.0
+    assert row["fa_per_hour"] == pytest.approx(180.0)   # 1 per 20 s
+    assert sweep(dev[0], dev[1], thresholds=(0.95,))[0]["f1"] == 0.0 and \
+        sweep(dev[0], dev[1], thresholds=(0.95,))[0]["engine_f1"] is None
+
+
 def write_wav(path, samples):
     wavfile.write(path, SR, np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16))
 
@@ -156,9 +170,11 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
               "--batch-size", "2", "--workers", "0"]
     assert main(common + ["--epochs", "1"]) == 0
     assert (run / "checkpoint.pt").exists() and (run / "keras" / "model.weights.h5").exists()
-    assert main(common + ["--epochs", "2", "--resume"]) == 0
+    assert main(common + ["--epochs", "2", "--resume", "--learning-rate", "5e-4"]) == 0
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert [float(r["lr"]) for r in rows] == [1e-3, 5e-4]   # lowered on resume, and logged
+    assert all(float(r["cpu_s"]) > 0 for r in rows)
     out = tmp_path / "exported"
     assert main(["--run", str(run), "--export", str(out)]) == 0
     model = load_model_f(str(out / "model.weights.h5"), str(out / "model.json"))
