@@ -179,6 +179,9 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert main(["--run", str(run), "--export", str(out)]) == 0
     model = load_model_f(str(out / "model.weights.h5"), str(out / "model.json"))
     assert model.count_params() == 523329
+    import json
+    info = json.loads((out / "export.json").read_text())
+    assert info["epochs_run"] == 2 and info["epoch"] in (1, 2) and info["examples_seen"] == 4 * info["epoch"]
 
 
 def test_model_file_of_another_architecture_says_what_differs(tmp_path):

@@ -159,6 +159,14 @@ def write_report(args, at, rows, names, truths):
              f"- held-out engine: `{args.engine}`: {at['engine']['clips']} clips, {at['engine']['activates']} "
              "\"activate\"s from an engine no training voice comes from" if args.engine else
              "- held-out engine: not given", ""]
+    export_path = os.path.join(os.path.dirname(args.model) or ".", "export.json")
+    if os.path.exists(export_path):
+        with open(export_path) as f:
+            ex = json.load(f)
+        lines += ["## Which weights", "",
+                  f"Epoch {ex['epoch']} of the {ex['epochs_run']} run in `{ex['run']}` ({ex['examples_seen']:,} training "
+                  f"examples seen), chosen by {ex['chosen_by']}. The dev F1 below is therefore a little optimistic; "
+                  "the false-alarm hour and the held-out engine played no part in the choice.", ""]
     if args.run:
         recipe_path, log_path = os.path.join(args.run, "recipe.json"), os.path.join(args.run, "log.csv")
         if os.path.exists(recipe_path):

@@ -200,6 +200,18 @@ def main(argv=None):
         return 1
 
 
+def write_export_info(run, folder):
+    """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report)."""
+    import torch
+    best = torch.load(os.path.join(run, "best.pt"), map_location="cpu", weights_only=False)
+    ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
+    with open(os.path.join(folder, "export.json"), "w") as f:
+        json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
+                   "chosen_by": "best dev F1 at threshold 0.5 over the epochs",
+                   "examples_seen": best["epoch"] * best["recipe"]["examples_per_epoch"]}, f, indent=1)
+        f.write("\n")
+
+
 def _export(args):
     import torch
     from triggerword.model import save_model_f
@@ -212,6 +224,7 @@ def _export(args):
     net = TorchModelF(state["recipe"]["dropout"])
     net.load_state_dict(state["model"])
     save_model_f(to_keras(net), args.export)
+    write_export_info(args.run, args.export)
     print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f})")
     return 0
 
