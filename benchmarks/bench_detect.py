@@ -93,6 +93,15 @@ def peak_rss_mb(path, model):
     return int(r.stderr.strip().splitlines()[-1]) / 1024
 
 
+def detection_times(weights, data, rate, block=None, **options):
+    """Detection times (s) of the stream over ``data`` (n,) or (n, channels), fed whole or in blocks."""
+    det = stream.StreamingDetector(weights, rate, 1 if data.ndim == 1 else data.shape[1], **options)
+    for start in range(0, len(data), block or len(data)):
+        det.feed(data[start:start + (block or len(data))])
+    det.finish()
+    return [d.time_s for d in det.detections]
+
+
 def latencies(weights, dev, mode):
     """Hit time minus word end (s) for every hit on the dev clips; and (hits, words, false alarms)."""
     from td_utils import match_events, read_wav
@@ -100,10 +109,7 @@ def latencies(weights, dev, mode):
     out, hits, words, fas = [], 0, 0, 0
     for name, ends_ms in sorted(labels.items()):
         rate, data = read_wav(dev / name)
-        det = stream.StreamingDetector(weights, rate, data.shape[1], mode=mode)
-        det.feed(data)
-        det.finish()
-        times = [d.time_s for d in det.detections]
+        times = detection_times(weights, data, rate, mode=mode)
         ends = [e / 1000 for e in ends_ms]
         h, fa, miss = match_events(times, ends, params.HIT_BEFORE_S, params.HIT_AFTER_S)
         hits, words, fas = hits + h, words + h + miss, fas + fa
@@ -134,22 +140,15 @@ def long_stream(weights, folders):
             x = data[:params.CLIP_SAMPLES, 0]
             pieces.append(x)
             ends += [offset + e / 1000 for e in ends_ms]
-            det = stream.StreamingDetector(weights, rate, 1)
-            det.feed(x)
-            det.finish()
-            h, fa, m = match_events([d.time_s for d in det.detections], [e / 1000 for e in ends_ms],
+            h, fa, m = match_events(detection_times(weights, x, rate), [e / 1000 for e in ends_ms],
                                     params.HIT_BEFORE_S, params.HIT_AFTER_S)
             per_clip = [per_clip[0] + h, per_clip[1] + fa, per_clip[2] + m]
             offset += len(x) / params.SAMPLE_RATE
     audio = np.concatenate(pieces)
     rows = {"clip by clip": per_clip}
     for state in ("lanes", "carry"):
-        det = stream.StreamingDetector(weights, params.SAMPLE_RATE, 1, state=state)
-        for start in range(0, len(audio), 4410):
-            det.feed(audio[start:start + 4410])
-        det.finish()
-        rows[f"one stream, --state {state}"] = list(match_events(
-            [d.time_s for d in det.detections], ends, params.HIT_BEFORE_S, params.HIT_AFTER_S))
+        times = detection_times(weights, audio, params.SAMPLE_RATE, block=4410, state=state)
+        rows[f"one stream, --state {state}"] = list(match_events(times, ends, params.HIT_BEFORE_S, params.HIT_AFTER_S))
     print(f"   {len(audio) / params.SAMPLE_RATE / 60:.1f} min of audio, {len(ends)} activates")
     for label, (h, fa, m) in rows.items():
         sc = event_scores(h, fa, m)

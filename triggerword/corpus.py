@@ -349,10 +349,7 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
                 safe = row.id.replace(":", "-").replace("+", "-")
                 speech.append(Job(key, "bank", _seed(seed, key), row.id,
                                   [Item("bank", sentences[int(k)], [f".work/fa-speech/{safe}-{j:02d}.npy"])]))
-    later = []
-    for job in _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble)):
-        job.items[0].names = [job.items[0].names[0].replace("dev/", "engine/")]
-        later.append(job)
+    later = _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble), folder="engine")
     n_fa = int(math.ceil(args.fa_minutes * 60 * 1000 / CLIP_MS))
     for i in range(n_fa):
         key = f"fa:{i}"
@@ -430,7 +427,7 @@ def _bank_names(jobs) -> list:
     return [item.names[0] for job in jobs for item in job.items]
 
 
-def _dev_jobs(rng, seed, held, n_clips, bank) -> list:
+def _dev_jobs(rng, seed, held, n_clips, bank, folder="dev") -> list:
     """Dev clips: held-out voices, whole sentences; some with two "activate"s, some with none."""
     if n_clips <= 0 or not held:
         return []
@@ -460,7 +457,7 @@ def _dev_jobs(rng, seed, held, n_clips, bank) -> list:
         others = [s for s in spare[how] if s != sentence]
         fallback = str(others[int(rng.integers(len(others)))]) if others else str(sentence)
         jobs.append(Job(key, "dev", _seed(seed, key), row.id,
-                        [Item("dev", str(sentence), [f"dev/{i + 1:03d}.wav"])],
+                        [Item("dev", str(sentence), [f"{folder}/{i + 1:03d}.wav"])],
                         {"background": dev_bg[int(rng.integers(len(dev_bg)))], "bank": bank,
                          "fallback_text": fallback}))
     return jobs

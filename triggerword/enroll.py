@@ -73,8 +73,8 @@ def trim_word(x, rate=params.SAMPLE_RATE, floor_db=35.0, margin_s=0.03):
 
 def dbfs(x):
     """Loudness of ``x`` (16-bit scale) in dBFS, as pydub measures it (-inf for silence)."""
-    rms = np.sqrt(np.mean(np.square(x))) if len(x) else 0.0
-    return 20 * np.log10(rms / 32768.0) if rms > 0 else float("-inf")
+    from triggerword.augment import rms_db
+    return rms_db(np.asarray(x, dtype=np.float64) / 32768.0)
 
 
 def set_dbfs(x, dbfs):
@@ -112,14 +112,9 @@ def load_clips(folder, limit, rng, length=None):
 # ------------------------------------------------------------------------------------ examples
 
 def _recipe():
-    """The trainer's example recipe (levels, phrases, per-word speed and colouring), if it is there."""
-    try:
-        from triggerword.train import RECIPE
-        return dict(RECIPE)
-    except ImportError:
-        return {"n_activates": [0, 4], "n_negatives": [0, 2], "phrase_prob": 0.0,
-                "background_db": [params.BACKGROUND_GAIN_DB] * 2, "word_gain_db": [0.0, 0.0],
-                "speed": [1.0, 1.0], "p_colour": 0.0}
+    """The trainer's example recipe (levels, phrases, per-word speed and colouring)."""
+    from triggerword.train import RECIPE
+    return dict(RECIPE)
 
 
 def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_negatives=(0, 2),

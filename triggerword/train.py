@@ -200,10 +200,12 @@ def main(argv=None):
         return 1
 
 
-def write_export_info(run, folder):
-    """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report)."""
+def write_export_info(run, folder, best):
+    """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report).
+
+    ``best``: the state in ``<run>/best.pt``; the epochs run come from the last checkpoint's log.
+    """
     import torch
-    best = torch.load(os.path.join(run, "best.pt"), map_location="cpu", weights_only=False)
     ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
@@ -224,7 +226,7 @@ def _export(args):
     net = TorchModelF(state["recipe"]["dropout"])
     net.load_state_dict(state["model"])
     save_model_f(to_keras(net), args.export)
-    write_export_info(args.run, args.export)
+    write_export_info(args.run, args.export, state)
     print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f})")
     return 0
 
