@@ -64,6 +64,25 @@ def test_labels_follow_the_words_in_the_audio(phrase_prob):
         assert spec.shape == (params.TX, params.N_FREQ)
 
 
+def test_phrase_negatives_add_unlabelled_chatter_around_the_word():
+    """Extra negatives join the phrase as separate words in the audio, and add no labels."""
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates, negatives = [tone(500, 1000)], [tone(300, 3000)]
+    for seed in range(4):
+        mix, y, ends = make_example(background, activates, negatives, np.random.default_rng(seed),
+                                    n_activates=(1, 1), n_negatives=(0, 0), phrase_prob=1.0,
+                                    phrase_negatives=(4, 4))
+        assert len(ends) == 1 and y.sum() == 50
+        loud = envelope_end_ms(mix, threshold=0.01)
+        runs = 1 + int(np.sum(np.diff(loud) > 20))  # words are 40-250 ms apart in a phrase
+        assert runs == 5, f"seed {seed}: {runs} words in the audio, expected the word and 4 negatives"
+        # without the extra range, the same draw gives the word alone
+        mix, y, ends = make_example(background, activates, negatives, np.random.default_rng(seed),
+                                    n_activates=(1, 1), n_negatives=(0, 0), phrase_prob=1.0)
+        loud = envelope_end_ms(mix, threshold=0.01)
+        assert 1 + int(np.sum(np.diff(loud) > 20)) == 1
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)
@@ -170,7 +189,13 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
               "--batch-size", "2", "--workers", "0"]
     assert main(common + ["--epochs", "1"]) == 0
     assert (run / "checkpoint.pt").exists() and (run / "keras" / "model.weights.h5").exists()
-    assert main(common + ["--epochs", "2", "--resume", "--learning-rate", "5e-4"]) == 0
+    assert main(common + ["--epochs", "2", "--resume", "--learning-rate", "5e-4",
+                          "--set", "phrase_negatives=[1,3]"]) == 0
+    import json
+    recipe = json.loads((run / "recipe.json").read_text())["recipe"]
+    assert recipe["phrase_negatives"] == [1, 3] and recipe["learning_rate"] == 5e-4
+    with pytest.raises(SystemExit):     # an unknown recipe entry is refused before anything runs
+        main(common + ["--epochs", "3", "--resume", "--set", "phrase_negativs=[1,3]"])
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert [float(r["lr"]) for r in rows] == [1e-3, 5e-4]   # lowered on resume, and logged
@@ -179,7 +204,6 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert main(["--run", str(run), "--export", str(out)]) == 0
     model = load_model_f(str(out / "model.weights.h5"), str(out / "model.json"))
     assert model.count_params() == 523329
-    import json
     info = json.loads((out / "export.json").read_text())
     assert info["epochs_run"] == 2 and info["epoch"] in (1, 2) and info["examples_seen"] == 4 * info["epoch"]
 

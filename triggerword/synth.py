@@ -80,7 +80,7 @@ def normalise(samples, target_dbfs=params.TARGET_DBFS):
 
 def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
-                 augment_word=None, augment_mix=None):
+                 augment_word=None, augment_mix=None, phrase_negatives=(0, 0)):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -93,6 +93,9 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                    being placed independently
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
+    phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
+                        runs of words without "activate" (chatter), the commonest cause of false
+                        alarms; while it is (0, 0) nothing is drawn for it, so older runs are unchanged
 
     Returns (samples, y, activate_ends_ms): the normalised mix, labels of shape (TY,) float32, and
     the end (ms) of each inserted "activate".
@@ -104,13 +107,19 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     words = [(True, activates[i]) for i in rng.integers(len(activates), size=rng.integers(n_activates[0], n_activates[1] + 1))]
     words += [(False, negatives[i]) for i in rng.integers(len(negatives), size=rng.integers(n_negatives[0], n_negatives[1] + 1))]
     takes = []
-    for is_activate, take in words:
-        if augment_word is not None:
-            take = augment_word(take, rng)
-        take = take * db_to_gain(rng.uniform(*word_gain_db))
-        takes.append((is_activate, take.astype(np.float32)))
+
+    def prepare(words):
+        for is_activate, take in words:
+            if augment_word is not None:
+                take = augment_word(take, rng)
+            take = take * db_to_gain(rng.uniform(*word_gain_db))
+            takes.append((is_activate, take.astype(np.float32)))
+    prepare(words)
     ends = []
     if takes and rng.random() < phrase_prob:
+        if phrase_negatives[1] > 0:
+            n = rng.integers(phrase_negatives[0], phrase_negatives[1] + 1)
+            prepare([(False, negatives[i]) for i in rng.integers(len(negatives), size=n)])
         order = rng.permutation(len(takes))
         gaps = [int(rng.integers(40, 250)) for _ in order]
         total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])

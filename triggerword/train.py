@@ -45,6 +45,7 @@ RECIPE = {
     "p_colour": 0.5,           # microphone colouring per word
     "p_reverb": 0.3,           # room on the whole mix
     "p_hiss": 0.3,             # microphone hiss on the whole mix
+    "phrase_negatives": [0, 0],  # extra negatives strung into phrases (chatter)
 }
 
 
@@ -128,7 +129,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  n_negatives=tuple(recipe["n_negatives"]),
                                  phrase_prob=recipe["phrase_prob"],
                                  word_gain_db=tuple(recipe["word_gain_db"]),
-                                 augment_word=word, augment_mix=mix)
+                                 augment_word=word, augment_mix=mix,
+                                 phrase_negatives=tuple(recipe.get("phrase_negatives", (0, 0))))
     return features(samples), y
 
 
@@ -189,10 +191,25 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=1, help="data worker processes")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="Adam learning rate from now on (also when resuming: lower it for the last epochs)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="change one entry of the recipe for a new run, e.g. --set 'phrase_negatives=[2,6]' "
+                             "(repeatable; for ablations)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch threads for the network (default: all cores; 1 when two runs share the machine)")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
     args = parser.parse_args(argv)
+    changes = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in RECIPE:
+            parser.error(f"--set {item}: no recipe entry {key!r} (known: {', '.join(RECIPE)})")
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parser.error(f"--set {item}: the value is not JSON (write lists as [2,6])")
+    args.set = changes
     try:
         return _main(args)
     except CorpusError as exc:
@@ -241,7 +258,7 @@ def _main(args):
     if args.export:
         return _export(args)
     torch.manual_seed(args.seed)
-    torch.set_num_threads(max(1, (os.cpu_count() or 2)))
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 2)))
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "checkpoint.pt")
     recipe = dict(RECIPE)
@@ -264,6 +281,7 @@ def _main(args):
         opt.load_state_dict(state["optimizer"])
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
         print(f"resuming {args.run} after epoch {start_epoch}")
+    recipe.update(args.set)  # after a resume too: a recipe can change between epochs, as the rate does
     if args.learning_rate:
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
