@@ -1,6 +1,8 @@
 """The trainer's parts: example synthesis, the PyTorch twin of model_f, scoring, a tiny real run."""
 import csv
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from triggerword import params
 from triggerword.synth import insert_ones, is_overlapping, make_example, features, normalise
 
 SR = params.SAMPLE_RATE
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tone(ms, freq=1000.0, amp=0.3):
@@ -206,6 +209,32 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert model.count_params() == 523329
     info = json.loads((out / "export.json").read_text())
     assert info["epochs_run"] == 2 and info["epoch"] in (1, 2) and info["examples_seen"] == 4 * info["epoch"]
+
+    # evaluate end to end with an ablation row: a copy of the run whose recipe differs in one entry,
+    # with the same weights, must score exactly as the model itself and show only that difference
+    import shutil
+    from triggerword import evaluate
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    changed = json.loads((other / "recipe.json").read_text())
+    changed["recipe"]["p_reverb"] = 0.9
+    (other / "recipe.json").write_text(json.dumps(changed))
+    dev, fa = tmp_path / "dev", tmp_path / "fa"
+    dev.mkdir(), fa.mkdir()
+    for name in ("001.wav", "002.wav"):
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+        shutil.copy(ROOT / "raw_data" / "backgrounds" / name, fa / name)
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
+    report = tmp_path / "EVAL.md"
+    assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
+                          "--run", str(run), "--compare", f"reverb={other}", "--report", str(report)]) == 0
+    text = report.read_text()
+    row = [line for line in text.splitlines() if line.startswith("| reverb")]
+    assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
+    own = re.search(r"precision (\d\.\d+), recall (\d\.\d+), F1 (\d\.\d+)", text).groups()
+    assert f"| {own[0]} / {own[1]} / {own[2]} |" in row[0]
+    with pytest.raises(SystemExit):
+        evaluate.main(["--dev", str(dev), "--compare", f"none={tmp_path / 'missing'}"])
 
 
 def test_model_file_of_another_architecture_says_what_differs(tmp_path):

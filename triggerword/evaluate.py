@@ -147,6 +147,46 @@ def plot_sweep(rows, path, title="threshold sweep"):
     plt.close(fig)
 
 
+def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold):
+    """Dev scores, false alarms per hour and held-out-engine F1 of another model on the same audio."""
+    out = score_clips(list(predict_keras(model, dev_feats)), dev_truths, threshold)
+    out["fa_per_hour"] = false_alarms_per_hour(predict_keras(model, fa_feats), threshold) if fa_feats else None
+    if engine is not None:
+        e_feats, e_truths = engine
+        out["engine_f1"] = score_clips(list(predict_keras(model, e_feats)), e_truths, threshold)["f1"]
+    return out
+
+
+def run_facts(run):
+    """Recipe and epochs done of a training run folder (from recipe.json and log.csv)."""
+    import csv
+    facts = {"recipe": {}, "epochs": 0}
+    if os.path.exists(os.path.join(run, "recipe.json")):
+        with open(os.path.join(run, "recipe.json")) as f:
+            facts["recipe"] = json.load(f)["recipe"]
+    if os.path.exists(os.path.join(run, "log.csv")):
+        with open(os.path.join(run, "log.csv")) as f:
+            facts["epochs"] = len(list(csv.DictReader(f)))
+    return facts
+
+
+def ablation_lines(compared, base_recipe):
+    """Markdown table of the compared runs, each with how its recipe differs from ``base_recipe``."""
+    if not compared:
+        return []
+    lines = ["## Ablations (the latest epoch of each run, scored on the same audio)", "",
+             "| run | epochs | recipe, where it differs from the shipped run's | dev P / R / F1 | false alarms / h "
+             "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |"]
+    for c in compared:
+        diff = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(c["recipe"].items())
+                         if base_recipe.get(k) != v) or "the same"
+        fa = "" if c.get("fa_per_hour") is None else f"{c['fa_per_hour']:.0f}"
+        ef = "" if c.get("engine_f1") is None else f"{c['engine_f1']:.3f}"
+        lines.append(f"| {c['label']} (`{c['run']}`) | {c['epochs']} | {diff} | {c['precision']:.3f} / "
+                     f"{c['recall']:.3f} / {c['f1']:.3f} | {fa} | {ef} |")
+    return lines + [""]
+
+
 def write_report(args, at, rows, names, truths):
     """A Markdown report: the model, the data, the training run, the scores and the sweep."""
     lines = ["# Evaluation of the shipped model_f", "",
@@ -200,6 +240,7 @@ def write_report(args, at, rows, names, truths):
         fa = "" if r.get("fa_per_hour") is None else f"{r['fa_per_hour']:.1f}"
         ef = "" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}"
         lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {fa} | {ef} |")
+    lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
     with open(args.report, "w") as f:
@@ -218,7 +259,14 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--report", default=None, help="write a Markdown report here (e.g. models/EVAL.md)")
     parser.add_argument("--run", default=None, help="training run folder whose recipe and log go into the report")
+    parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
+                        help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
+                             "put it in the report's ablation table with how its recipe differs (repeatable)")
     args = parser.parse_args(argv)
+    for item in args.compare:
+        label, _, run = item.partition("=")
+        if not label or not os.path.exists(os.path.join(run, "keras", "model.weights.h5")):
+            parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 (a training run folder)")
     from triggerword.model import ModelFileError, load_model_f
     try:
         model = load_model_f(args.model)
@@ -237,10 +285,11 @@ def main(argv=None):
     if args.fa:
         _, fa_feats = read_clips(args.fa)
         fa_probs = predict_keras(model, fa_feats)
-    engine = None
+    engine = engine_inputs = None
     if engine_labels is not None:
         e_names, e_feats = read_clips(args.engine, sorted(engine_labels))
-        engine = (predict_keras(model, e_feats), [engine_labels[n] for n in e_names])
+        engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
+        engine = (predict_keras(model, e_feats), engine_inputs[1])
     rows = sweep(dev_probs, truths, fa_probs, engine=engine)
     at = score_clips(dev_probs, truths, args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
@@ -251,6 +300,14 @@ def main(argv=None):
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
+    compared = []
+    for item in args.compare:
+        label, _, run = item.partition("=")
+        other = load_model_f(os.path.join(run, "keras", "model.weights.h5"))
+        scores = compare_scores(other, feats, truths, fa_feats if args.fa else None, engine_inputs, args.threshold)
+        scores.update(label=label, run=run, **run_facts(run))
+        compared.append(scores)
+    at["compared"] = compared
     if args.plot:
         plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
     if args.report:
@@ -268,6 +325,11 @@ def main(argv=None):
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
                   f"({e['clips']} clips, {e['activates']} activates)")
         print(f"frame accuracy {at['frame_accuracy']:.3f} (never firing would score {at['all_zeros_accuracy']:.3f})")
+        for c in compared:
+            fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
+            ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
+            print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
+                  f"recall {c['recall']:.3f}  F1 {c['f1']:.3f}{fa}{ef}")
     return 0
 
 
