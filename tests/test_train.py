@@ -209,6 +209,10 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert model.count_params() == 523329
     info = json.loads((out / "export.json").read_text())
     assert info["epochs_run"] == 2 and info["epoch"] in (1, 2) and info["examples_seen"] == 4 * info["epoch"]
+    last = tmp_path / "last"
+    assert main(["--run", str(run), "--export", str(last), "--export-epoch", "last"]) == 0
+    info = json.loads((last / "export.json").read_text())
+    assert info["epoch"] == 2 and info["chosen_by"].startswith("the last epoch")
 
     # evaluate end to end with an ablation row: a copy of the run whose recipe differs in one entry,
     # with the same weights, must score exactly as the model itself and show only that difference

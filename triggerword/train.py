@@ -199,6 +199,9 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
+    parser.add_argument("--export-epoch", choices=("best", "last"), default="best",
+                        help="which weights --export writes: the epoch with the best dev F1 at 0.5 (best.pt), or the "
+                             "last epoch run (checkpoint.pt), which no choice on the small dev set has flattered")
     args = parser.parse_args(argv)
     changes = {}
     for item in args.set:
@@ -217,17 +220,18 @@ def main(argv=None):
         return 1
 
 
-def write_export_info(run, folder, best):
+def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs"):
     """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report).
 
-    ``best``: the state in ``<run>/best.pt``; the epochs run come from the last checkpoint's log.
+    ``best``: the exported state (``<run>/best.pt`` or ``checkpoint.pt``); the epochs run come from the
+    last checkpoint's log.
     """
     import torch
     ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
+    per_epoch = best["recipe"]["examples_per_epoch"]
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
-                   "chosen_by": "best dev F1 at threshold 0.5 over the epochs",
-                   "examples_seen": best["epoch"] * best["recipe"]["examples_per_epoch"]}, f, indent=1)
+                   "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch}, f, indent=1)
         f.write("\n")
 
 
@@ -235,15 +239,16 @@ def _export(args):
     import torch
     from triggerword.model import save_model_f
     from triggerword.torch_model import TorchModelF, to_keras
-    path = os.path.join(args.run, "best.pt")
+    path = os.path.join(args.run, "best.pt" if args.export_epoch == "best" else "checkpoint.pt")
     if not os.path.exists(path):
-        print(f"triggerword train: {path}: no best checkpoint yet", file=sys.stderr)
+        print(f"triggerword train: {path}: no checkpoint yet", file=sys.stderr)
         return 1
     state = torch.load(path, map_location="cpu", weights_only=False)
     net = TorchModelF(state["recipe"]["dropout"])
     net.load_state_dict(state["model"])
     save_model_f(to_keras(net), args.export)
-    write_export_info(args.run, args.export, state)
+    write_export_info(args.run, args.export, state, "best dev F1 at threshold 0.5 over the epochs"
+                      if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)")
     print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f})")
     return 0
 
