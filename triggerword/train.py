@@ -192,8 +192,8 @@ def main(argv=None):
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="Adam learning rate from now on (also when resuming: lower it for the last epochs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                        help="change one entry of the recipe for a new run, e.g. --set 'phrase_negatives=[2,6]' "
-                             "(repeatable; for ablations)")
+                        help="change one entry of the recipe, on a new run or a resume, e.g. --set 'phrase_negatives=[2,5]' "
+                             "(repeatable; for ablations; recorded in recipe.json)")
     parser.add_argument("--threads", type=int, default=None,
                         help="PyTorch threads for the network (default: all cores; 1 when two runs share the machine)")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
