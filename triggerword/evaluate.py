@@ -271,8 +271,8 @@ def main(argv=None):
                         help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
     args = parser.parse_args(argv)
-    for item in args.compare:
-        label, _, run = item.partition("=")
+    runs = [item.partition("=")[::2] for item in args.compare]  # (label, run folder)
+    for item, (label, run) in zip(args.compare, runs):
         if not label or not os.path.exists(os.path.join(run, "keras", "model.weights.h5")):
             parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 (a training run folder)")
     from triggerword.model import ModelFileError, load_model_f
@@ -309,8 +309,7 @@ def main(argv=None):
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
     compared = []
-    for item in args.compare:
-        label, _, run = item.partition("=")
+    for label, run in runs:
         other = load_model_f(os.path.join(run, "keras", "model.weights.h5"))
         scores = compare_scores(other, feats, truths, fa_feats if args.fa else None, engine_inputs, args.threshold)
         scores.update(label=label, run=run, **run_facts(run))
