@@ -86,6 +86,46 @@ def test_phrase_negatives_add_unlabelled_chatter_around_the_word():
         assert 1 + int(np.sum(np.diff(loud) > 20)) == 1
 
 
+def test_phrase_gap_sets_the_silence_between_the_words_of_a_phrase():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates, negatives = [tone(500, 1000)], [tone(300, 3000)]
+    for gap in (20, 120):
+        mix, y, ends = make_example(background, activates, negatives, np.random.default_rng(1),
+                                    n_activates=(1, 1), n_negatives=(2, 2), phrase_prob=1.0,
+                                    phrase_gap_ms=(gap, gap + 1))
+        loud = envelope_end_ms(mix, threshold=0.01)
+        silences = np.diff(loud)[np.diff(loud) > 1] - 1  # ms of silence between the 3 words
+        assert len(silences) == 2 and np.all(np.abs(silences - gap) <= 3), (gap, silences)
+        assert len(ends) == 1 and y.sum() == 50
+
+
+def test_spec_masks_blank_bands_and_spans_and_are_off_by_default():
+    from triggerword.train import spec_masks
+    rng = np.random.default_rng(3)
+    x = rng.normal(-40, 10, size=(params.TX, params.N_FREQ)).astype(np.float32)
+    before = x.copy()
+    spec_masks(x, np.random.default_rng(0))  # no masks: nothing drawn, nothing changed
+    assert np.array_equal(x, before)
+    fill = float(before.mean())
+    spec_masks(x, np.random.default_rng(0), freq=(2, 10), time=(0, 0))
+    masked_cols = np.all(x == np.float32(fill), axis=0)
+    assert 1 <= masked_cols.sum() <= 20 and np.array_equal(x[:, ~masked_cols], before[:, ~masked_cols])
+    x = before.copy()
+    spec_masks(x, np.random.default_rng(0), freq=(0, 0), time=(3, 25))
+    masked_rows = np.all(x == np.float32(fill), axis=1)
+    assert 1 <= masked_rows.sum() <= 75 and np.array_equal(x[~masked_rows], before[~masked_rows])
+
+
+def test_recipe_without_masks_makes_the_same_example_as_before(tiny_corpus):
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    plain = make_training_example(corpus, np.random.default_rng(7), RECIPE)
+    masked = make_training_example(corpus, np.random.default_rng(7), dict(RECIPE, freq_masks=[2, 10]))
+    assert np.array_equal(plain[1], masked[1])  # the labels come from the same draw
+    differs = np.any(plain[0] != masked[0], axis=0)
+    assert 1 <= differs.sum() <= 20  # only the masked frequency bands changed
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)
@@ -252,3 +292,15 @@ def test_model_file_of_another_architecture_says_what_differs(tmp_path):
         load_model_f(str(path))
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model_f(str(tmp_path / "none.weights.h5"))
+
+
+def test_device_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    import torch
+    from triggerword.train import main
+    run = tmp_path / "run"
+    assert main(["--run", str(run), "--device", "foo"]) == 1
+    assert "--device foo: not a PyTorch device" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["--run", str(run), "--device", "cuda"]) == 1
+        assert "sees no CUDA GPU" in capsys.readouterr().err
+    assert not run.exists()

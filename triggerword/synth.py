@@ -80,7 +80,7 @@ def normalise(samples, target_dbfs=params.TARGET_DBFS):
 
 def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
-                 augment_word=None, augment_mix=None, phrase_negatives=(0, 0)):
+                 augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250)):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -89,8 +89,11 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     rng -- numpy Generator; every random choice comes from it
     background_db -- gain applied to the background (float, or (low, high) drawn uniformly)
     n_activates, n_negatives -- inclusive ranges of how many takes to insert
-    phrase_prob -- chance that the words are strung into one phrase with 40-250 ms gaps instead of
-                   being placed independently
+    phrase_prob -- chance that the words are strung into one phrase with ``phrase_gap_ms`` gaps
+                   instead of being placed independently
+    phrase_gap_ms -- (low, high) silence between the words of a phrase; connected speech leaves
+                     20-70 ms (the dev sentences' pieces), so shorter gaps teach "activate" followed
+                     at once by more words
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
@@ -121,7 +124,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
             n = rng.integers(phrase_negatives[0], phrase_negatives[1] + 1)
             prepare([(False, negatives[i]) for i in rng.integers(len(negatives), size=n)])
         order = rng.permutation(len(takes))
-        gaps = [int(rng.integers(40, 250)) for _ in order]
+        gaps = [int(rng.integers(phrase_gap_ms[0], phrase_gap_ms[1])) for _ in order]
         total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])
         cursor = int(rng.integers(0, max(1, params.CLIP_MS - total)))
         for i, gap in zip(order, gaps):

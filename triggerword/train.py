@@ -46,6 +46,9 @@ RECIPE = {
     "p_reverb": 0.3,           # room on the whole mix
     "p_hiss": 0.3,             # microphone hiss on the whole mix
     "phrase_negatives": [0, 0],  # extra negatives strung into phrases (chatter)
+    "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
+    "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
+    "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
 
 
@@ -130,8 +133,33 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  phrase_prob=recipe["phrase_prob"],
                                  word_gain_db=tuple(recipe["word_gain_db"]),
                                  augment_word=word, augment_mix=mix,
-                                 phrase_negatives=tuple(recipe.get("phrase_negatives", (0, 0))))
-    return features(samples), y
+                                 phrase_negatives=tuple(recipe.get("phrase_negatives", (0, 0))),
+                                 phrase_gap_ms=tuple(recipe.get("phrase_gap_ms", (40, 250))))
+    x = features(samples)
+    spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
+    return x, y
+
+
+def spec_masks(x, rng, freq=(0, 0), time=(0, 0)):
+    """SpecAugment's masks, in place on features ``x`` (TX, N_FREQ): ``freq[0]`` bands of 1 to ``freq[1]``
+    bins and ``time[0]`` spans of 1 to ``time[1]`` steps, each set to the example's mean level.
+
+    Draws nothing from ``rng`` while both counts are 0, so recipes without masks make the same examples
+    as before the masks existed. Time spans are short (a few tens of ms at most), so a masked word stays
+    a word and its labels stay true.
+    """
+    if not (freq[0] and freq[1]) and not (time[0] and time[1]):
+        return x
+    fill = float(x.mean())
+    for count, widest, axis in ((freq[0], freq[1], 1), (time[0], time[1], 0)):
+        for _ in range(int(count) if widest else 0):
+            width = int(rng.integers(1, int(widest) + 1))
+            start = int(rng.integers(0, x.shape[axis] - width + 1))
+            if axis == 1:
+                x[:, start:start + width] = fill
+            else:
+                x[start:start + width] = fill
+    return x
 
 
 class ExampleSet:
@@ -168,10 +196,11 @@ def dev_set(dev_dir):
 def predict_torch(net, feats, batch_size=8):
     import torch
     net.eval()
+    device = next(net.parameters()).device
     out = []
     with torch.no_grad():
         for i in range(0, len(feats), batch_size):
-            out.append(net(torch.from_numpy(feats[i:i + batch_size])).numpy()[:, :, 0])
+            out.append(net(torch.from_numpy(feats[i:i + batch_size]).to(device)).cpu().numpy()[:, :, 0])
     return np.concatenate(out) if out else np.zeros((0, params.TY), np.float32)
 
 
@@ -196,6 +225,9 @@ def main(argv=None):
                              "(repeatable; for ablations; recorded in recipe.json)")
     parser.add_argument("--threads", type=int, default=None,
                         help="PyTorch threads for the network (default: all cores; 1 when two runs share the machine)")
+    parser.add_argument("--device", default="cpu",
+                        help="PyTorch device for the network, e.g. cuda (data is still made on the CPU; checkpoints "
+                             "load on CPU whatever device wrote them)")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
@@ -262,6 +294,15 @@ def _main(args):
 
     if args.export:
         return _export(args)
+    try:
+        torch.device(args.device)
+    except RuntimeError:
+        print(f"triggerword train: --device {args.device}: not a PyTorch device (cpu, cuda, cuda:1, ...)", file=sys.stderr)
+        return 1
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"triggerword train: --device {args.device}: PyTorch sees no CUDA GPU on this machine "
+              "(leave --device out to train on the CPU)", file=sys.stderr)
+        return 1
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 2)))
     os.makedirs(args.run, exist_ok=True)
@@ -276,16 +317,18 @@ def _main(args):
     if args.init:
         from triggerword.model import load_model_f
         net = from_keras(load_model_f(args.init), recipe["dropout"])
-    opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
+    state = None
     if args.resume and os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         recipe = state["recipe"]
         net = TorchModelF(recipe["dropout"])
         net.load_state_dict(state["model"])
-        opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
-        opt.load_state_dict(state["optimizer"])
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
         print(f"resuming {args.run} after epoch {start_epoch}")
+    net.to(args.device)  # before the optimiser, whose state then lands on the same device
+    opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
     recipe.update(args.set)  # after a resume too: a recipe can change between epochs, as the rate does
     if args.learning_rate:
         recipe["learning_rate"] = args.learning_rate
@@ -309,6 +352,7 @@ def _main(args):
         started, cpu_started, total, count = time.time(), _cpu_seconds(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch")
         for x, y in bar:
+            x, y = x.to(args.device), y.to(args.device)
             opt.zero_grad()
             loss = loss_fn(net(x)[:, :, 0], y)
             loss.backward()
