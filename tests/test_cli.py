@@ -282,3 +282,38 @@ def test_console_script_dispatches():
     assert r.returncode == 0 and "--device" in r.stdout
     r = run_cli("enroll", "--help")
     assert r.returncode == 0 and "--out" in r.stdout
+
+
+# ------------------------------------------------------------------------------------ probe
+
+def test_probe_sentence_puts_the_label_at_the_end_of_the_word():
+    from triggerword import probe
+    sr = params.SAMPLE_RATE
+    lead, word, tail = (np.full(n, v, np.float32) for n, v in ((4410, 0.1), (22050, 0.2), (8820, 0.3)))
+    for gap in (0.05, 0.3, None):
+        speech, end_ms = probe.sentence(lead, word, tail, gap)
+        end = int(round(end_ms * sr / 1000))
+        assert np.all(speech[end - 22050:end] == np.float32(0.2))  # the word ends exactly there
+        after = speech[end:]
+        if gap is None:
+            assert len(after) == 0
+        else:
+            assert np.all(after[:int(sr * gap)] == 0) and np.all(after[int(sr * gap):] == np.float32(0.3))
+    x = probe.clip(speech)
+    start = int(sr * probe.START_S)
+    assert len(x) == params.CLIP_SAMPLES and np.allclose(x[start:start + 4410], 0.1, atol=1e-2)
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed (apt-get install flite)")
+def test_probe_prints_one_row_per_condition_and_refuses_a_missing_model(tmp_path):
+    done = run_cli("probe", "--model", ROOT / "models" / "model.weights.h5")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| `")]
+    assert [r.split("|")[2].strip() for r in rows] == [name for name, _ in __import__("triggerword.probe").probe.CONDITIONS]
+    for r in rows:
+        hits, n = map(int, r.split("|")[3].split("/"))
+        assert n == 15 and 0 <= hits <= n
+    missing = tmp_path / "nothing.weights.h5"
+    done = run_cli("probe", "--model", missing)
+    ours = [line for line in done.stderr.splitlines() if line.startswith("triggerword probe:")]
+    assert done.returncode == 1 and len(ours) == 1 and str(missing) in ours[0] and "no such model file" in ours[0]

@@ -3,6 +3,7 @@
     triggerword corpus ...     make raw_data/ or the training cache (triggerword.corpus)
     triggerword train ...      train model_f from the cache (triggerword.train)
     triggerword evaluate ...   event F1 and false alarms per hour (triggerword.evaluate)
+    triggerword probe ...      does the model hear "activate" when more words follow? (triggerword.probe)
     triggerword detect ...     run the detector on audio files (triggerword.detect)
     triggerword listen ...     run the detector on the microphone (triggerword.listen)
     triggerword enroll ...     fine-tune on your own recordings (triggerword.enroll)
@@ -15,6 +16,7 @@ VERBS = {
     "corpus": "triggerword.corpus",
     "train": "triggerword.train",
     "evaluate": "triggerword.evaluate",
+    "probe": "triggerword.probe",
     "detect": "triggerword.detect",
     "listen": "triggerword.listen",
     "enroll": "triggerword.enroll",
