@@ -99,6 +99,38 @@ def test_phrase_gap_sets_the_silence_between_the_words_of_a_phrase():
         assert len(ends) == 1 and y.sum() == 50
 
 
+def test_sentence_negatives_add_unlabelled_utterances_and_are_off_by_default():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates, negatives, sentences = [tone(500, 1000)], [tone(300, 3000)], [tone(2500, 1500)]
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        mix, y, ends = make_example(background, activates, negatives, rng, n_activates=(1, 1),
+                                    n_negatives=(0, 0), sentences=sentences, n_sentences=(1, 1))
+        assert len(ends) == 1 and y.sum() == 50
+        loud = envelope_end_ms(mix, threshold=0.01)
+        assert len(loud) >= 500 + 2500 - 10  # the word and the whole sentence are in the audio
+        plain = make_example(background, activates, negatives, np.random.default_rng(seed),
+                             n_activates=(1, 1), n_negatives=(0, 0))
+        unused = make_example(background, activates, negatives, np.random.default_rng(seed),
+                              n_activates=(1, 1), n_negatives=(0, 0), sentences=sentences)
+        assert np.array_equal(plain[0], unused[0])  # no range, nothing drawn: the same example
+
+
+def test_corpus_reads_sentences_from_the_generator_bank(tmp_path, tiny_corpus):
+    import shutil
+    from triggerword.train import Corpus
+    root = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, root)
+    assert Corpus(str(root)).sentences == []
+    (root / ".work" / "bank").mkdir(parents=True)
+    np.save(root / ".work" / "bank" / "bank-1.npy", np.full(44100, 0.25, np.float32))
+    (root / ".work" / "bank" / "bank-2.npy").write_bytes(b"not numpy")
+    warnings = []
+    sentences = Corpus(str(root), warn=warnings.append).sentences
+    assert len(sentences) == 1 and sentences[0].dtype == np.int16 and sentences[0][0] == 8192
+    assert len(warnings) >= 1 and any("bank-2.npy" in w for w in warnings)
+
+
 def test_spec_masks_blank_bands_and_spans_and_are_off_by_default():
     from triggerword.train import spec_masks
     rng = np.random.default_rng(3)

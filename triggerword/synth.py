@@ -80,7 +80,8 @@ def normalise(samples, target_dbfs=params.TARGET_DBFS):
 
 def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
-                 augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250)):
+                 augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
+                 sentences=None, n_sentences=(0, 0)):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -94,6 +95,9 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     phrase_gap_ms -- (low, high) silence between the words of a phrase; connected speech leaves
                      20-70 ms (the dev sentences' pieces), so shorter gaps teach "activate" followed
                      at once by more words
+    sentences, n_sentences -- fluent spoken sentences without "activate" and the inclusive range of
+                     how many to add as negatives (whole utterances, whose ends are not the word);
+                     while the range is (0, 0) nothing is drawn for them
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
@@ -109,6 +113,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     y = np.zeros(params.TY, dtype=np.float32)
     words = [(True, activates[i]) for i in rng.integers(len(activates), size=rng.integers(n_activates[0], n_activates[1] + 1))]
     words += [(False, negatives[i]) for i in rng.integers(len(negatives), size=rng.integers(n_negatives[0], n_negatives[1] + 1))]
+    if n_sentences[1] > 0 and sentences:
+        words += [(False, sentences[i]) for i in rng.integers(len(sentences), size=rng.integers(n_sentences[0], n_sentences[1] + 1))]
     takes = []
 
     def prepare(words):

@@ -47,6 +47,7 @@ RECIPE = {
     "p_hiss": 0.3,             # microphone hiss on the whole mix
     "phrase_negatives": [0, 0],  # extra negatives strung into phrases (chatter)
     "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
+    "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -83,6 +84,27 @@ def load_folder(folder, warn=print):
     return clips
 
 
+def load_sentences(root, warn=print):
+    """Fluent sentences without "activate", as int16 arrays: ``<root>/sentences/*.wav`` or, failing that,
+    the babble bank the corpus generator leaves in ``<root>/.work/bank/*.npy`` (TTS sentences of the
+    training voices, at -20 dBFS); [] when there are none."""
+    folder = os.path.join(root, "sentences")
+    if os.path.isdir(folder):
+        return load_folder(folder, warn)
+    bank = os.path.join(root, ".work", "bank")
+    if not os.path.isdir(bank):
+        return []
+    out = []
+    for name in sorted(n for n in os.listdir(bank) if n.endswith(".npy")):
+        try:
+            x = np.load(os.path.join(bank, name))
+        except (OSError, ValueError) as exc:
+            warn(f"warning: skipped {os.path.join(bank, name)}: {exc}")
+            continue
+        out.append(np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16))
+    return out
+
+
 class Corpus:
     """Activates, negatives and backgrounds (each at least 10 s) of a corpus folder."""
 
@@ -92,12 +114,13 @@ class Corpus:
         self.negatives = load_folder(os.path.join(root, "negatives"), warn)
         backgrounds = backgrounds or os.path.join(root, "backgrounds")
         self.backgrounds = [b for b in load_folder(backgrounds, warn) if len(b) >= params.CLIP_SAMPLES]
+        self.sentences = load_sentences(root, warn)
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
     def __repr__(self):
         return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives, "
-                f"{len(self.backgrounds)} backgrounds)")
+                f"{len(self.backgrounds)} backgrounds, {len(self.sentences)} sentences)")
 
 
 def _as_float(x):
@@ -134,7 +157,9 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  word_gain_db=tuple(recipe["word_gain_db"]),
                                  augment_word=word, augment_mix=mix,
                                  phrase_negatives=tuple(recipe.get("phrase_negatives", (0, 0))),
-                                 phrase_gap_ms=tuple(recipe.get("phrase_gap_ms", (40, 250))))
+                                 phrase_gap_ms=tuple(recipe.get("phrase_gap_ms", (40, 250))),
+                                 sentences=getattr(corpus, "sentences", None),
+                                 n_sentences=tuple(recipe.get("sentence_negatives", (0, 0))))
     x = features(samples)
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
