@@ -285,6 +285,16 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert main(["--run", str(run), "--export", str(last), "--export-epoch", "last"]) == 0
     info = json.loads((last / "export.json").read_text())
     assert info["epoch"] == 2 and info["chosen_by"].startswith("the last epoch")
+    assert info["init"] is None  # trained from scratch
+
+    # a run started from exported weights records them; a resume without --init keeps the record
+    run2, init = tmp_path / "run2", str(out / "model.weights.h5")
+    common2 = [str(run2) if a == str(run) else a for a in common]
+    assert main(common2 + ["--epochs", "1", "--init", init]) == 0
+    assert main(common2 + ["--epochs", "2", "--resume"]) == 0
+    assert json.loads((run2 / "recipe.json").read_text())["init"] == init
+    assert main(["--run", str(run2), "--export", str(tmp_path / "e2"), "--export-epoch", "last"]) == 0
+    assert json.loads((tmp_path / "e2" / "export.json").read_text())["init"] == init
 
     # evaluate end to end with an ablation row: a copy of the run whose recipe differs in one entry,
     # with the same weights, must score exactly as the model itself and show only that difference

@@ -208,7 +208,8 @@ def write_report(args, at, rows, names, truths):
             ex = json.load(f)
         lines += ["## Which weights", "",
                   f"Epoch {ex['epoch']} of the {ex['epochs_run']} run in `{ex['run']}` ({ex['examples_seen']:,} training "
-                  f"examples seen), chosen by {ex['chosen_by']}. "
+                  f"examples seen" + (f" after starting from `{ex['init']}`" if ex.get("init") else "")
+                  + f"), chosen by {ex['chosen_by']}. "
                   + ("The dev F1 below is therefore a little optimistic; the false-alarm hour and the held-out "
                      "engine played no part in choosing the epoch." if ex["chosen_by"].startswith("best dev")
                      else "The dev set, the false-alarm hour and the held-out engine played no part in choosing "

@@ -286,9 +286,13 @@ def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5
     import torch
     ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
     per_epoch = best["recipe"]["examples_per_epoch"]
+    init = None
+    if os.path.exists(os.path.join(run, "recipe.json")):
+        with open(os.path.join(run, "recipe.json")) as f:
+            init = json.load(f).get("init")
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
-                   "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch}, f, indent=1)
+                   "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init}, f, indent=1)
         f.write("\n")
 
 
@@ -359,8 +363,13 @@ def _main(args):
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
             group["lr"] = args.learning_rate
-    with open(os.path.join(args.run, "recipe.json"), "w") as f:
-        json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus}, f, indent=1)
+    recipe_path = os.path.join(args.run, "recipe.json")
+    init = args.init
+    if init is None and args.resume and os.path.exists(recipe_path):  # a resume keeps where the run began
+        with open(recipe_path) as f:
+            init = json.load(f).get("init")
+    with open(recipe_path, "w") as f:
+        json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
 
     corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
     print(corpus)
