@@ -998,17 +998,23 @@ def _pieces(sentence: str) -> list:
     return [(p.strip(" ,"), p.lower() == WORD) for p in parts if p.strip(" ,")]
 
 
-def speak_sentence(row: Voice, sentence: str, rng, params: dict) -> tuple[np.ndarray, list] | None:
-    """A sentence built from separately synthesized pieces; returns samples and word end samples."""
+def speak_piece(text: str, row: Voice, params: dict) -> np.ndarray | None:
+    """One piece of a sentence, synthesized alone and trimmed to the sound (no margin); None if silent."""
     from . import tts
 
+    audio = tts.synthesize(text, row, params)
+    if audio is None:
+        return None
+    piece = A.trim(audio, margin_ms=0, threshold_db=-40)
+    return piece if len(piece) else None
+
+
+def speak_sentence(row: Voice, sentence: str, rng, params: dict) -> tuple[np.ndarray, list] | None:
+    """A sentence built from separately synthesized pieces; returns samples and word end samples."""
     chunks, ends, pos = [], [], 0
     for text, is_word in _pieces(sentence):
-        audio = tts.synthesize(text, row, params)
-        if audio is None:
-            return None
-        piece = A.trim(audio, margin_ms=0, threshold_db=-40)
-        if len(piece) == 0:
+        piece = speak_piece(text, row, params)
+        if piece is None:
             return None
         piece = A.set_level(piece, -20 + float(rng.uniform(-2, 2)))
         if chunks:

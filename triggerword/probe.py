@@ -33,14 +33,11 @@ START_S = 1.0
 
 
 def piece(text, row):
-    """One phrase spoken by ``row``: trimmed to the sound, at -20 dBFS, float32 at 44,100 Hz (or None)."""
+    """One phrase spoken by ``row`` as the dev sentences' pieces are (``corpus.speak_piece``), at -20 dBFS."""
     from triggerword import augment as A
-    from triggerword import tts
-    audio = tts.synthesize(text, row, {})
-    if audio is None:
-        return None
-    audio = A.trim(audio, margin_ms=0, threshold_db=-40)
-    return A.set_level(audio, -20.0) if len(audio) else None
+    from triggerword.corpus import speak_piece
+    audio = speak_piece(text, row, {})
+    return None if audio is None else A.set_level(audio, -20.0)
 
 
 def sentence(lead, word, tail, gap_s, lead_gap_s=0.05):
