@@ -277,6 +277,15 @@ def main(argv=None):
         return 1
 
 
+def recorded_init(run):
+    """The weights ``run`` started from, as its ``recipe.json`` records them (None: from scratch or unknown)."""
+    path = os.path.join(run, "recipe.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("init")
+
+
 def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs"):
     """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report).
 
@@ -286,10 +295,7 @@ def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5
     import torch
     ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
     per_epoch = best["recipe"]["examples_per_epoch"]
-    init = None
-    if os.path.exists(os.path.join(run, "recipe.json")):
-        with open(os.path.join(run, "recipe.json")) as f:
-            init = json.load(f).get("init")
+    init = recorded_init(run)
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
                    "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init}, f, indent=1)
@@ -363,12 +369,10 @@ def _main(args):
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
             group["lr"] = args.learning_rate
-    recipe_path = os.path.join(args.run, "recipe.json")
     init = args.init
-    if init is None and args.resume and os.path.exists(recipe_path):  # a resume keeps where the run began
-        with open(recipe_path) as f:
-            init = json.load(f).get("init")
-    with open(recipe_path, "w") as f:
+    if init is None and args.resume:  # a resume keeps where the run began
+        init = recorded_init(args.run)
+    with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
 
     corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
