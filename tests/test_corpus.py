@@ -141,7 +141,7 @@ def test_heldout_target_is_held_out_and_word_free(tmp_path):
 
     if tts.engine_problem(voices.get_voice("flite:slt")):
         pytest.skip("flite not installed")
-    for sentence in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE:
+    for sentence in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE + corpus.TRAIN_NONE:
         assert not re.search(r"\bactivat(e|es|ed|ing)\b", sentence, re.IGNORECASE), sentence
     args = ["--target", "heldout", "--engines", "flite", "--dev", "2", "--fa-minutes", "0.5",
             "--fa-readings", "2", "--seed", "5", "--quiet"]
@@ -165,6 +165,46 @@ def test_heldout_target_is_held_out_and_word_free(tmp_path):
             assert _voice_ids(r) <= held and r["engine"] == "flite", r
     bank = json.loads((a / ".work" / "bank-voices.json").read_text())
     assert bank and {v["voice"] for v in bank.values()} <= held
+
+
+def test_training_sentences_are_new_texts():
+    """The trainer's sentences share no text with the dev, held-out-engine, false-alarm or babble ones,
+    and each sentence meant to hold the word does."""
+    seen = set(corpus.DEV_ONE + corpus.DEV_TWO + corpus.DEV_NONE + corpus.FA_SENTENCES + corpus.BABBLE)
+    assert not (set(corpus.TRAIN_ONE) | set(corpus.TRAIN_NONE)) & seen
+    assert all(re.search(r"\bactivate\b", s, re.IGNORECASE) for s in corpus.TRAIN_ONE)
+
+
+def test_sentences_target_labels_where_the_word_ends(tmp_path):
+    """--target sentences: training voices only, labels.json beside the WAVs, and the labels sit where
+    the word ends: at the end of "... activate." and early in "Activate ...", nowhere without it."""
+    row = voices.get_voice("espeak-ng:en-gb+f1")
+    if tts.engine_problem(row):
+        pytest.skip("espeak-ng not installed")
+    out = tmp_path / "s"
+    args = ["--target", "sentences", "--voices", row.id, "festival:kal_diphone", "--sentences", "2",
+            "--sentences-without", "1", "--seed", "3", "--quiet", "--workers", "1"]
+    assert corpus.main(args + ["--out", str(out)]) == 0
+    labels = json.loads((out / "labels.json").read_text())
+    rows = _manifest(out / "manifest.csv")
+    assert set(labels) == {p.name for p in out.glob("*.wav")} == {r["path"] for r in rows}
+    made = {r["voice"] for r in rows}
+    assert made and {f"{r['engine']}:{r['voice']}" for r in rows} <= {row.id, "festival:kal_diphone"}
+    for r in rows:
+        n_words = len(re.findall(r"\bactivate\b", r["text"], re.IGNORECASE))
+        assert len(labels[r["path"]]) == n_words and r["path"].startswith("with" if n_words else "without"), r
+        assert all(0 < e <= float(r["duration_s"]) * 1000 for e in labels[r["path"]]), r
+    # two sentences whose word ends are known from the text alone
+    job = corpus.Job("t", "sentences", 11, row.id,
+                     [corpus.Item("sentence", "Please press it and activate.", ["with-a.wav"]),
+                      corpus.Item("sentence", "Activate the fan in the kitchen right now.", ["with-b.wav"])])
+    one = tmp_path / "one"
+    one.mkdir()
+    got = {r["path"]: r for r in corpus.run_sentences(job, one)}
+    assert set(got) == {"with-a.wav", "with-b.wav"}
+    a_len, b_len = (float(got[n]["duration_s"]) * 1000 for n in ("with-a.wav", "with-b.wav"))
+    assert a_len - 150 <= got["with-a.wav"]["labels"][0] <= a_len      # the last word
+    assert 300 <= got["with-b.wav"]["labels"][0] <= 0.45 * b_len         # the first of eight words
 
 
 # ------------------------------------------------------------------------------------ raw_data

@@ -131,6 +131,71 @@ def test_corpus_reads_sentences_from_the_generator_bank(tmp_path, tiny_corpus):
     assert len(warnings) >= 1 and any("bank-2.npy" in w for w in warnings)
 
 
+def _spoken(word_ms=800, pause_ms=200, rest_ms=500):
+    """A stand-in sentence: a tone up to the end of the "word", a pause, then more tone."""
+    return np.concatenate([tone(word_ms, 1000), np.zeros(int(pause_ms * SR / 1000), np.float32),
+                           tone(rest_ms, 2000)])
+
+
+@pytest.mark.parametrize("stretch", [1, 2])
+def test_sentence_positives_label_the_word_where_it_ends_in_the_sentence(stretch):
+    """A labelled sentence's word end lands at its start + the end in the sentence (scaled with it)."""
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    labelled = [(_spoken(), [800])]
+    augment = (lambda x, rng: np.repeat(x, 2)) if stretch == 2 else None
+    for seed in range(4):
+        for phrase_prob in (0.0, 1.0):
+            mix, y, ends = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                                        n_activates=(0, 0), n_negatives=(0, 0), phrase_prob=phrase_prob,
+                                        labelled=labelled, n_labelled=(1, 1), augment_word=augment)
+            start = np.nonzero(np.abs(mix) > 0.01)[0][0] * 1000 / SR
+            word_end = start + 800 * stretch      # the tone stops here, then the pause
+            assert len(ends) == 1 and abs(ends[0] - word_end) <= 2 * stretch, (ends, word_end)
+            assert not np.any(np.abs(mix[int((word_end + 20) * SR / 1000):int((word_end + 150) * SR / 1000)]) > 0.01)
+            expected = insert_ones(np.zeros(params.TY, np.float32), ends[0])
+            assert np.array_equal(y, expected) and y.sum() == 50
+
+
+def test_sentence_positives_are_off_by_default():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    for seed in range(3):
+        plain = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed))
+        unused = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                              labelled=[(_spoken(), [800])])
+        assert np.array_equal(plain[0], unused[0]) and np.array_equal(plain[1], unused[1])
+
+
+def test_corpus_reads_labelled_sentences(tmp_path, tiny_corpus):
+    """labels.json sorts the sentences: word ends -> with, [] -> without, unlisted or bad -> skipped."""
+    import json
+    import shutil
+    from triggerword.train import Corpus, CorpusError
+    root = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, root)
+    folder = root / "sentences"
+    folder.mkdir()
+    pcm = (_spoken() * 32767).astype(np.int16)      # 1.5 s
+    for name in ("with-1.wav", "with-2.wav", "without-1.wav", "stray.wav", "late.wav"):
+        wavfile.write(folder / name, SR, pcm)
+    (folder / "broken.wav").write_bytes(b"RIFF????WAVEnope")
+    labels = {"with-1.wav": [800], "with-2.wav": [300, 1400], "without-1.wav": [], "late.wav": [2500],
+              "broken.wav": []}
+    (folder / "labels.json").write_text(json.dumps(labels))
+    warnings = []
+    corpus = Corpus(str(root), warn=warnings.append)
+    assert [ends for _, ends in corpus.labelled] == [[800], [300, 1400]]
+    assert len(corpus.sentences) == 1 and corpus.sentences[0].dtype == np.int16
+    assert any("stray.wav" in w and "labels.json" in w for w in warnings)
+    assert any("late.wav" in w and "outside" in w for w in warnings)
+    assert any("broken.wav" in w for w in warnings)
+    (folder / "labels.json").write_text("{not json")
+    with pytest.raises(CorpusError, match="labels.json"):
+        Corpus(str(root))
+    (folder / "labels.json").unlink()   # no labels: every sentence is taken as one without the word
+    corpus = Corpus(str(root), warn=warnings.append)
+    assert corpus.labelled == [] and len(corpus.sentences) == 5
+
+
 def test_spec_masks_blank_bands_and_spans_and_are_off_by_default():
     from triggerword.train import spec_masks
     rng = np.random.default_rng(3)

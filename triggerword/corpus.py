@@ -6,6 +6,9 @@ Targets:
     cache     (into ``cache/corpus/``) the large training corpus: 2,000+ activates, 2,000+
               negatives and 50+ backgrounds, training voices only; resumable.
     examples  ``audio_examples/chime.wav`` and ``audio_examples/my_audio.wav``.
+    sentences (into ``cache/corpus/sentences/``) fluent sentences read by the training voices, whole,
+              with and without "activate", and ``labels.json`` (word ends in ms per file), for the
+              trainer's ``sentence_positives`` and ``sentence_negatives``; resumable.
     heldout   (into ``cache/heldout/``) evaluation audio from held-out voices only:
               ``engine/`` dev-style clips (with labels.json) from the held-out engine (flite), for
               the held-out-engine F1; ``fa/`` an hour of 10-s clips without "activate" (held-out
@@ -183,6 +186,103 @@ FA_SENTENCES = [
     "Switch on the lamp in the hallway, it's getting dark.",
 ]
 EXAMPLE_SENTENCE = "Hey, could you activate the lamp in the hallway?"
+# Training sentences (``--target sentences``): fluent speech for the trainer, with the word in every
+# position (first, in the middle with words straight after it, last) and without it. None of them is
+# a dev, held-out or babble sentence, so the evaluation's texts stay unseen.
+TRAIN_ONE = [
+    "Activate the lights in the hallway.",
+    "Activate night mode.",
+    "Activate it when you get home.",
+    "Activate the coffee machine at seven.",
+    "Activate the blinds in the study, please.",
+    "Activate my morning playlist on the speaker.",
+    "Activate the robot vacuum in the lounge.",
+    "Activate do not disturb until noon.",
+    "Can you activate the radio?",
+    "Could you please activate the alarm system?",
+    "Would you activate the garden lights for me?",
+    "Can you activate the air conditioning upstairs?",
+    "Please activate the porch camera.",
+    "Please activate the heating in the bathroom.",
+    "Just activate the kettle, I'll be down in a minute.",
+    "Right, activate the projector and close the curtains.",
+    "Now activate the backup drive before you shut down.",
+    "Quickly, activate the fog lights.",
+    "Hey computer, activate the reading lamp.",
+    "Alright, activate guest mode for the weekend.",
+    "I need you to activate the doorbell chime again.",
+    "Try to activate the second screen from the menu.",
+    "We could activate the water pump tonight.",
+    "Tell it to activate the washing machine at noon.",
+    "He forgot to activate the parking sensor.",
+    "You can activate the voice assistant with one word.",
+    "I'd like to activate the extra security.",
+    "She wants to activate roaming before the flight.",
+    "Don't activate anything until the engineer arrives.",
+    "Let me activate the printer in the office.",
+    "They tried to activate the old phone but it was dead.",
+    "It takes a second to activate the new filter.",
+    "If the room is cold, activate the radiator.",
+    "When you hear the beep, activate the microphone.",
+    "Before you go to bed, activate the security lights.",
+    "After lunch, activate the sprinklers in the back garden.",
+    "As soon as it rains, activate the wipers.",
+    "The lights are off, please activate.",
+    "Press the green switch to activate.",
+    "Say the word and I will activate.",
+    "The system is ready, you can activate.",
+    "Everything is set, so go ahead and activate.",
+    "This button is how you activate.",
+    "Activate.",
+    "Okay, activate.",
+    "Activate, please.",
+    "Activate the fan, then activate the lamp.",
+    "Activate the heater and, in an hour, activate the oven.",
+    "Can you activate the music and then activate the disco lights?",
+    "I'll activate the lights if you activate the camera.",
+]
+TRAIN_NONE = [
+    "The activities for the children start after breakfast.",
+    "My grandfather stays active by walking every morning.",
+    "The activation fee was waived for new customers.",
+    "Her speech will captivate the whole audience.",
+    "They cultivate lavender on the hills behind the farm.",
+    "A good coach knows how to motivate a tired team.",
+    "The guests must vacate their rooms before ten.",
+    "We need to renovate the bathroom this spring.",
+    "The activists marched through the city centre.",
+    "Please elevate your leg and rest for a while.",
+    "Try not to aggravate your sore shoulder.",
+    "The navigation app sent us down a tiny lane.",
+    "Cats are most active at dawn and dusk.",
+    "It's a relatively quiet street at night.",
+    "That painting is really attractive in this light.",
+    "The volcano became inactive thousands of years ago.",
+    "The lab studies how reactive the new material is.",
+    "The detective found a ticket in the actor's coat.",
+    "Could you turn on the kitchen light, please?",
+    "Switch off the television when you leave.",
+    "Set an alarm for half past six.",
+    "Play some jazz in the living room.",
+    "Open the garage door and turn on the heater.",
+    "Start the dishwasher after dinner.",
+    "Dim the lights in the bedroom a little.",
+    "Lock the front door and close the blinds.",
+    "What's the weather like this afternoon?",
+    "Remind me to call the dentist tomorrow.",
+    "The bus was late again this morning.",
+    "We're having pasta for dinner tonight.",
+    "I left my umbrella on the train.",
+    "The neighbours are having a party on Saturday.",
+    "Could you pass me the salt and the pepper?",
+    "My sister is moving to a flat near the river.",
+    "The meeting has been moved to Thursday.",
+    "He plays the piano better than his teacher.",
+    "There is a lovely view from the top of the hill.",
+    "Take the second left after the petrol station.",
+    "Our team won the match in the last minute.",
+    "The library closes early on public holidays.",
+]
 
 BACKGROUND_TYPES = ["babble", "cafe", "office", "street", "rain", "keyboard", "music", "quiet",
                     "kitchen", "park", "car", "television"]
@@ -357,6 +457,28 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
             "background": BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)], "name": f"fa/{i + 1:04d}.wav",
             "bank": _bank_names(babble), "speech": _bank_names(speech)}))
     return babble + speech, later
+
+
+def plan_sentences(seed: int, args) -> tuple[list, list]:
+    """Fluent training sentences: each training voice reads ``--sentences`` texts with "activate" and
+    ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE)."""
+    rng = np.random.default_rng([seed, 4])
+    checked: dict = {}
+    train = _usable(_select(voices("train"), args), checked)
+    one, none = list(rng.permutation(TRAIN_ONE)), list(rng.permutation(TRAIN_NONE))
+    jobs, i_one, i_none = [], 0, 0
+    for row in train:
+        items = []
+        for _ in range(args.sentences):
+            items.append(Item("sentence", str(one[i_one % len(one)]), [f"with-{i_one + 1:05d}.wav"]))
+            i_one += 1
+        for _ in range(args.sentences_without):
+            items.append(Item("sentence", str(none[i_none % len(none)]), [f"without-{i_none + 1:05d}.wav"]))
+            i_none += 1
+        if items:
+            key = f"sentences:{row.id}"
+            jobs.append(Job(key, "sentences", _seed(seed, key), row.id, items))
+    return jobs, []
 
 
 def _scaled(counts: dict, factor: float) -> dict:
@@ -995,7 +1117,8 @@ def _pieces(sentence: str) -> list:
     import re
 
     parts = re.split(rf"\b({WORD})\b", sentence, flags=re.IGNORECASE)
-    return [(p.strip(" ,"), p.lower() == WORD) for p in parts if p.strip(" ,")]
+    # a piece of punctuation alone (the "." after a final "activate") is nothing to say
+    return [(p.strip(" ,"), p.lower() == WORD) for p in parts if re.search(r"[a-z]", p, re.IGNORECASE)]
 
 
 def speak_piece(text: str, row: Voice, params: dict) -> np.ndarray | None:
@@ -1116,6 +1239,84 @@ def run_dev(job: Job, out: Path) -> list:
     return [r]
 
 
+def _word_ends(samples: np.ndarray, text: str) -> list | None:
+    """End (s) of each "activate" in a whole spoken sentence by forced alignment; None when it does not
+    align or a word comes out shorter than 0.2 s or longer than 1.6 s."""
+    from . import tts
+
+    segments = tts.align(samples, text)
+    if segments is None:
+        return None
+    found = [(start, end) for word, start, end in segments if word == WORD]
+    expected = len([1 for _, w in _pieces(text) if w])
+    if len(found) != expected or any(not 0.2 <= end - start <= 1.6 for start, end in found):
+        return None
+    return [end for _, end in found]
+
+
+def run_sentences(job: Job, out: Path) -> list:
+    """Fluent sentences, dry, for the trainer: ``with-*.wav`` hold "activate", ``without-*.wav`` do not.
+
+    A sentence is first read whole (the word runs into its neighbours, as people say it), and the end of
+    each "activate" is found by PocketSphinx's forced alignment; neural readings must also make Whisper
+    hear the word. When three whole readings fail, the sentence is built from separately synthesized
+    pieces, whose word ends are known by construction (as the dev clips are). Each row's ``labels``
+    gives the word ends in ms from the start of the file.
+    """
+    from . import tts
+
+    row = get_voice(job.voice)
+    rng = np.random.default_rng(job.seed)
+    rows = []
+    for item in job.items:
+        expected = len([1 for _, w in _pieces(item.text) if w])
+        result = None
+        for attempt in range(4):
+            params = _draw(row, rng, job.seed)
+            if row.engine == "kokoro":
+                params["speed"] = round(float(rng.uniform(0.8, 1.1)), 3)
+            if attempt < 3:
+                audio = tts.synthesize(item.text, row, params)
+                if audio is None:
+                    if not tts.available(row):
+                        return rows
+                    continue
+                speech = A.trim(audio, margin_ms=30)
+                if len(speech) < SR * 0.3:
+                    continue
+                ends = []
+                if expected:
+                    found = _word_ends(speech, item.text)
+                    if found is None:
+                        log.info(f"{row.id}: {item.text!r} does not align, read again")
+                        continue
+                    ends = [int(round(e * SR)) for e in found]
+                how = "whole"
+            else:
+                spoken = speak_sentence(row, item.text, rng, params)
+                if spoken is None:
+                    continue
+                speech, ends = spoken
+                how = "pieces"
+            if row.neural and expected:
+                heard = tts.transcribe(speech)
+                if sum(1 for t in tts.normalise_words(heard) if t.startswith("activat")) < expected:
+                    log.info(f"{row.id}: Whisper heard {heard!r}, read again")
+                    continue
+            result = (A.set_level(speech, -20 + float(rng.uniform(-2, 2))), ends, how)
+            break
+        if result is None:
+            log.warning(f"{item.names[0]}: no usable reading of {item.text!r} with {row.id}, skipped")
+            continue
+        speech, ends, how = result
+        write_wav(out / item.names[0], speech)
+        r = _row(item.names[0], "sentence", row, rate=tts.rate_label(params), text=item.text,
+                 source=f"{_source(row)}; read {how}", samples=speech)
+        r["labels"] = [min(int(round(e * 1000 / SR)), len(speech) * 1000 // SR) for e in ends]
+        rows.append(r)
+    return rows
+
+
 def run_fa(job: Job, out: Path) -> list:
     """A 10-s clip without "activate": held-out voices read near-miss sentences over a scene.
 
@@ -1208,6 +1409,8 @@ def _run_job(args) -> tuple[str, list, list]:
             rows = run_dev(job, out)
         elif job.kind == "fa":
             rows = run_fa(job, out)
+        elif job.kind == "sentences":
+            rows = run_sentences(job, out)
         else:
             raise ValueError(f"unknown job kind {job.kind}")
     except Exception as error:  # one bad job must not sink the corpus
@@ -1221,7 +1424,7 @@ def _run_job(args) -> tuple[str, list, list]:
 
 
 def _files_of(job: Job) -> int:
-    if job.kind in ("takes", "bank", "dev"):
+    if job.kind in ("takes", "bank", "dev", "sentences"):
         return sum(len(i.names) for i in job.items)
     return 1
 
@@ -1300,7 +1503,8 @@ def build(target: str, out: Path, args) -> dict:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
-        first, later = (plan_cache if target == "cache" else plan_heldout)(args.seed, args)
+        first, later = {"cache": plan_cache, "heldout": plan_heldout,
+                        "sentences": plan_sentences}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
@@ -1335,6 +1539,11 @@ def build(target: str, out: Path, args) -> dict:
             labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "dev"}
             (out / "engine").mkdir(exist_ok=True)
             (out / "engine" / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
+        if target == "sentences":
+            labels = {r["path"]: r["labels"] for r in rows if r["kind"] == "sentence"}
+            tmp = out / "labels.json.part"
+            tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+            os.replace(tmp, out / "labels.json")
         _write_manifest(out / "manifest.csv", rows)
     summary = summarise(out, rows)
     summary["seconds"] = round(time.time() - started, 1)
@@ -1344,7 +1553,7 @@ def build(target: str, out: Path, args) -> dict:
 
 def summarise(out: Path, rows: list) -> dict:
     s: dict = {"out": str(out)}
-    for kind in FOLDERS:
+    for kind in [*FOLDERS, "sentence"]:
         sel = [r for r in rows if r["kind"] == kind]
         if not sel:
             continue
@@ -1354,6 +1563,8 @@ def summarise(out: Path, rows: list) -> dict:
                    "neural_share": round(float(np.mean([r["engine"] in NEURAL_ENGINES for r in sel])), 3),
                    "median_s": round(float(np.median(d)), 3), "min_s": round(float(d.min()), 3),
                    "max_s": round(float(d.max()), 3), "share_ge_1.3s": round(float(np.mean(d >= 1.3)), 3)}
+        if kind == "sentence":
+            s[kind]["with_word"] = sum(1 for r in sel if r.get("labels"))
         if kind == "dev":
             s[kind]["activates"] = sum(len(r.get("labels", [])) for r in sel)
             s[kind]["without_word"] = sum(1 for r in sel if not r.get("labels"))
@@ -1394,7 +1605,8 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout"], default="raw_data")
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences"],
+                        default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
     parser.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
@@ -1407,6 +1619,10 @@ def main(argv=None) -> int:
                         help="heldout: minutes of audio without the word (default 60)")
     parser.add_argument("--fa-readings", type=int, default=12,
                         help="heldout: sentences read by each held-out voice for that audio (default 12)")
+    parser.add_argument("--sentences", type=int, default=6,
+                        help="sentences: readings with \"activate\" per training voice (default 6)")
+    parser.add_argument("--sentences-without", type=int, default=4,
+                        help="sentences: readings without the word per training voice (default 4)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
@@ -1421,13 +1637,14 @@ def main(argv=None) -> int:
     defaults = {"raw_data": dict(activates=60, negatives=60, backgrounds=10, dev=25),
                 "cache": dict(activates=2100, negatives=2100, backgrounds=60, dev=0),
                 "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0),
-                "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40)}[args.target]
+                "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40),
+                "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    for key in ("activates", "negatives", "backgrounds", "dev"):
+    for key in ("activates", "negatives", "backgrounds", "dev", "sentences", "sentences_without"):
         if getattr(args, key) < 0:
             parser.error(f"--{key} must be 0 or more")
     try:
@@ -1447,7 +1664,8 @@ def main(argv=None) -> int:
         return 2
     root = _repo_root()
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
-                       "examples": root / "audio_examples", "heldout": root / "cache" / "heldout"}[args.target]
+                       "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
+                       "sentences": root / "cache" / "corpus" / "sentences"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -1457,7 +1675,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

@@ -81,7 +81,7 @@ def normalise(samples, target_dbfs=params.TARGET_DBFS):
 def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
                  augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
-                 sentences=None, n_sentences=(0, 0)):
+                 sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0)):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -98,6 +98,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     sentences, n_sentences -- fluent spoken sentences without "activate" and the inclusive range of
                      how many to add as negatives (whole utterances, whose ends are not the word);
                      while the range is (0, 0) nothing is drawn for them
+    labelled, n_labelled -- fluent sentences that hold "activate", as (samples, [end ms of each word in
+                     the sentence]), and the inclusive range of how many to add; each word end is
+                     labelled where it lands (scaled with the sentence when ``augment_word`` changes
+                     its length); while the range is (0, 0) nothing is drawn for them
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
@@ -115,14 +119,24 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     words += [(False, negatives[i]) for i in rng.integers(len(negatives), size=rng.integers(n_negatives[0], n_negatives[1] + 1))]
     if n_sentences[1] > 0 and sentences:
         words += [(False, sentences[i]) for i in rng.integers(len(sentences), size=rng.integers(n_sentences[0], n_sentences[1] + 1))]
-    takes = []
+    if n_labelled[1] > 0 and labelled:
+        words += [(labelled[i][1], labelled[i][0]) for i in rng.integers(len(labelled), size=rng.integers(n_labelled[0], n_labelled[1] + 1))]
+    takes = []   # (ends: ms from the take's start of each "activate" in it, samples)
 
     def prepare(words):
-        for is_activate, take in words:
+        for mark, take in words:   # mark: True (a word), False (no "activate") or a sentence's word ends
+            before = len(take)
             if augment_word is not None:
                 take = augment_word(take, rng)
             take = take * db_to_gain(rng.uniform(*word_gain_db))
-            takes.append((is_activate, take.astype(np.float32)))
+            if mark is True:
+                rel = [ms_length(take) - 1]
+            elif mark is False:
+                rel = []
+            else:
+                scale = len(take) / max(1, before)
+                rel = [min(int(round(e * scale)), ms_length(take) - 1) for e in mark]
+            takes.append((rel, take.astype(np.float32)))
     prepare(words)
     ends = []
     if takes and rng.random() < phrase_prob:
@@ -134,24 +148,22 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
         total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])
         cursor = int(rng.integers(0, max(1, params.CLIP_MS - total)))
         for i, gap in zip(order, gaps):
-            is_activate, take = takes[i]
+            rel, take = takes[i]
             length = ms_length(take)
             if cursor + length > params.CLIP_MS:
                 break
             overlay(mix, take, cursor)
-            if is_activate:
-                ends.append(cursor + length - 1)
+            ends += [cursor + e for e in rel]
             cursor += length + gap
     else:
         segments = []
-        for is_activate, take in takes:       # activates first, as the workbook inserts them
+        for rel, take in takes:       # activates first, as the workbook inserts them
             segment = place(ms_length(take), segments, rng)
             if segment is None:
                 continue
             segments.append(segment)
             overlay(mix, take, segment[0])
-            if is_activate:
-                ends.append(segment[1])
+            ends += [segment[0] + e for e in rel]
     for end in ends:
         insert_ones(y, end)
     if augment_mix is not None:

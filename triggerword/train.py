@@ -48,6 +48,7 @@ RECIPE = {
     "phrase_negatives": [0, 0],  # extra negatives strung into phrases (chatter)
     "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
     "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
+    "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -85,15 +86,25 @@ def load_folder(folder, warn=print):
 
 
 def load_sentences(root, warn=print):
-    """Fluent sentences without "activate", as int16 arrays: ``<root>/sentences/*.wav`` or, failing that,
-    the babble bank the corpus generator leaves in ``<root>/.work/bank/*.npy`` (TTS sentences of the
-    training voices, at -20 dBFS); [] when there are none."""
+    """Fluent sentences: (without, with) -- ``without``: int16 arrays without "activate"; ``with``:
+    [(int16 array, [end ms of each "activate" in it])].
+
+    From ``<root>/sentences/``: with its ``labels.json`` (``triggerword corpus --target sentences``
+    writes it), the files listed with word ends are ``with`` and those listed with none ``without``;
+    without a ``labels.json`` every WAV there is ``without``. No such folder: ``without`` is the babble
+    bank the corpus generator leaves in ``<root>/.work/bank/*.npy`` (TTS sentences of the training
+    voices, at -20 dBFS), and ``with`` is empty.
+    """
     folder = os.path.join(root, "sentences")
     if os.path.isdir(folder):
-        return load_folder(folder, warn)
+        labels = _sentence_labels(folder)
+        if labels is None:
+            return load_folder(folder, warn), []
+        both = _read_labelled(folder, labels, warn)
+        return [x for x, ends in both if not ends], [(x, ends) for x, ends in both if ends]
     bank = os.path.join(root, ".work", "bank")
     if not os.path.isdir(bank):
-        return []
+        return [], []
     out = []
     for name in sorted(n for n in os.listdir(bank) if n.endswith(".npy")):
         try:
@@ -102,6 +113,49 @@ def load_sentences(root, warn=print):
             warn(f"warning: skipped {os.path.join(bank, name)}: {exc}")
             continue
         out.append(np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16))
+    return out, []
+
+
+def _sentence_labels(folder):
+    """``labels.json`` of a sentences folder ({file: [word end ms, ...]}), or None when there is none."""
+    path = os.path.join(folder, "labels.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            labels = json.load(f)
+        if not isinstance(labels, dict) or not all(
+                isinstance(v, list) and all(isinstance(e, (int, float)) for e in v) for v in labels.values()):
+            raise ValueError("expected {file: [end ms, ...]}")
+    except (OSError, ValueError) as exc:
+        raise CorpusError(f"{path}: unreadable sentence labels ({exc}); make them again with "
+                          "`triggerword corpus --target sentences`") from None
+    return labels
+
+
+def _read_labelled(folder, labels, warn):
+    """(int16 samples, word ends ms) for each WAV of ``folder`` that ``labels`` lists, sorted by name;
+    a WAV it does not list is skipped with a warning (whether it holds the word is unknown)."""
+    out = []
+    for name in sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")):
+        path = os.path.join(folder, name)
+        if name not in labels:
+            warn(f"warning: skipped {path}: not in labels.json, so whether it holds the word is unknown")
+            continue
+        try:
+            rate, data = read_wav(path)
+        except AudioFileError as exc:
+            warn(f"warning: skipped {exc}")
+            continue
+        if rate != params.SAMPLE_RATE:
+            warn(f"warning: skipped {path}: {rate} Hz, the labelled sentences must be {params.SAMPLE_RATE} Hz")
+            continue
+        x = np.clip(np.round(data[:, 0]), -32768, 32767).astype(np.int16)
+        ends = [int(e) for e in labels[name]]
+        if any(not 0 <= e <= len(x) * 1000 // params.SAMPLE_RATE for e in ends):
+            warn(f"warning: skipped {path}: a word end in labels.json lies outside the clip")
+            continue
+        out.append((x, ends))
     return out
 
 
@@ -114,13 +168,14 @@ class Corpus:
         self.negatives = load_folder(os.path.join(root, "negatives"), warn)
         backgrounds = backgrounds or os.path.join(root, "backgrounds")
         self.backgrounds = [b for b in load_folder(backgrounds, warn) if len(b) >= params.CLIP_SAMPLES]
-        self.sentences = load_sentences(root, warn)
+        self.sentences, self.labelled = load_sentences(root, warn)
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
     def __repr__(self):
         return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives, "
-                f"{len(self.backgrounds)} backgrounds, {len(self.sentences)} sentences)")
+                f"{len(self.backgrounds)} backgrounds, {len(self.sentences)} sentences, "
+                f"{len(self.labelled)} sentences with the word)")
 
 
 def _as_float(x):
@@ -159,7 +214,9 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  phrase_negatives=tuple(recipe.get("phrase_negatives", (0, 0))),
                                  phrase_gap_ms=tuple(recipe.get("phrase_gap_ms", (40, 250))),
                                  sentences=getattr(corpus, "sentences", None),
-                                 n_sentences=tuple(recipe.get("sentence_negatives", (0, 0))))
+                                 n_sentences=tuple(recipe.get("sentence_negatives", (0, 0))),
+                                 labelled=getattr(corpus, "labelled", None),
+                                 n_labelled=tuple(recipe.get("sentence_positives", (0, 0))))
     x = features(samples)
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
