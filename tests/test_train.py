@@ -165,6 +165,21 @@ def test_sentence_positives_are_off_by_default():
         assert np.array_equal(plain[0], unused[0]) and np.array_equal(plain[1], unused[1])
 
 
+def test_level_range_sets_each_example_loudness_and_is_off_by_default():
+    background = (0.01 * np.random.default_rng(0).standard_normal(params.CLIP_SAMPLES)).astype(np.float32)
+    levels = []
+    for seed in range(12):
+        mix = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                           target_dbfs=(-35.0, -10.0))[0]
+        levels.append(20 * np.log10(np.sqrt(np.mean(mix.astype(np.float64) ** 2))))
+        plain = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed))[0]
+        assert abs(20 * np.log10(np.sqrt(np.mean(plain.astype(np.float64) ** 2))) + 20) < 0.05
+        fixed = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                             target_dbfs=-20.0)[0]
+        assert np.array_equal(plain, fixed)          # a number draws nothing: older recipes unchanged
+    assert min(levels) >= -35.1 and max(levels) <= -9.9 and max(levels) - min(levels) > 10, levels
+
+
 def test_corpus_reads_labelled_sentences(tmp_path, tiny_corpus):
     """labels.json sorts the sentences: word ends -> with, [] -> without, unlisted or bad -> skipped."""
     import json

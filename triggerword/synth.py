@@ -81,7 +81,8 @@ def normalise(samples, target_dbfs=params.TARGET_DBFS):
 def make_example(background, activates, negatives, rng, background_db=params.BACKGROUND_GAIN_DB,
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
                  augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
-                 sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0)):
+                 sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0),
+                 target_dbfs=params.TARGET_DBFS):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -104,6 +105,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                      its length); while the range is (0, 0) nothing is drawn for them
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
+    target_dbfs -- loudness of the finished mix (the workbook: -20 dBFS), or (low, high) drawn uniformly
+                   so that the model hears every level; a number draws nothing
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
                         runs of words without "activate" (chatter), the commonest cause of false
                         alarms; while it is (0, 0) nothing is drawn for it, so older runs are unchanged
@@ -168,7 +171,9 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
         insert_ones(y, end)
     if augment_mix is not None:
         mix = augment_mix(mix, rng)
-    mix = np.clip(normalise(mix), -1.0, 32767 / 32768)
+    if not isinstance(target_dbfs, (int, float)):
+        target_dbfs = rng.uniform(*target_dbfs)
+    mix = np.clip(normalise(mix, target_dbfs), -1.0, 32767 / 32768)
     return mix.astype(np.float32), y, sorted(ends)
 
 

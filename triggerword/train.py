@@ -49,6 +49,7 @@ RECIPE = {
     "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
     "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
+    "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -216,10 +217,17 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  sentences=getattr(corpus, "sentences", None),
                                  n_sentences=tuple(recipe.get("sentence_negatives", (0, 0))),
                                  labelled=getattr(corpus, "labelled", None),
-                                 n_labelled=tuple(recipe.get("sentence_positives", (0, 0))))
+                                 n_labelled=tuple(recipe.get("sentence_positives", (0, 0))),
+                                 target_dbfs=_level(recipe))
     x = features(samples)
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
+
+
+def _level(recipe):
+    """The recipe's example loudness: a number when its range is one value (so nothing is drawn)."""
+    low, high = recipe.get("level_db", (params.TARGET_DBFS, params.TARGET_DBFS))
+    return float(low) if low == high else (float(low), float(high))
 
 
 def spec_masks(x, rng, freq=(0, 0), time=(0, 0)):
