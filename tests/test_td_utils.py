@@ -71,6 +71,11 @@ def test_clip_spectrogram_is_the_pydub_normalised_clip(tmp_path):
     assert got.shape == (101, 5511)
     assert np.allclose(got, reference, rtol=1e-3, atol=1e-3 * reference.max())
     assert np.allclose(td_utils.clip_spectrogram(loud, -20.0), got, rtol=1e-2, atol=1e-3 * reference.max())
+    # None keeps each file's own level: 3 times the amplitude is 9 times the power
+    as_is_quiet, as_is_loud = td_utils.clip_spectrogram(quiet, None), td_utils.clip_spectrogram(loud, None)
+    assert np.allclose(as_is_loud, 9 * as_is_quiet, rtol=1e-2, atol=1e-3 * as_is_loud.max())
+    raw = td_utils.spectrogram(td_utils.read_wav(str(quiet))[1][:, 0].astype(np.float64))
+    assert np.allclose(as_is_quiet, raw)
     # a short clip at another rate is resampled and padded to 10 s
     short = write_int16(tmp_path / "short.wav", tone(3, rate=16000, amplitude=0.3), rate=16000)
     assert td_utils.clip_spectrogram(short).shape == (101, 5511)

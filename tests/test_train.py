@@ -393,12 +393,18 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
-                          "--run", str(run), "--compare", f"reverb={other}", "--report", str(report)]) == 0
+                          "--run", str(run), "--compare", f"reverb={other}", "--report", str(report),
+                          "--levels", "-20", "asis"]) == 0
     text = report.read_text()
     row = [line for line in text.splitlines() if line.startswith("| reverb")]
     assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
     own = re.search(r"precision (\d\.\d+), recall (\d\.\d+), F1 (\d\.\d+)", text).groups()
     assert f"| {own[0]} / {own[1]} / {own[2]} |" in row[0]
+    # the loudness table: at -20 dBFS the clips are prepared as usual, so the scores are the model's own
+    assert "## Loudness" in text and f"| -20 dBFS | {own[0]} / {own[1]} / {own[2]} |" in text
+    assert len([line for line in text.splitlines() if line.startswith("| as recorded | ")]) == 1
+    with pytest.raises(SystemExit):
+        evaluate.main(["--dev", str(dev), "--levels", "loud"])
     with pytest.raises(SystemExit):
         evaluate.main(["--dev", str(dev), "--compare", f"none={tmp_path / 'missing'}"])
 

@@ -32,9 +32,10 @@ from triggerword import params
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
 
-def clip_features(path):
-    """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does."""
-    return clip_spectrogram(path, params.TARGET_DBFS).T.astype(np.float32)
+def clip_features(path, target_dbfs=params.TARGET_DBFS):
+    """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does
+    (``target_dbfs``: the loudness it is set to; None keeps the file's own level)."""
+    return clip_spectrogram(path, target_dbfs).T.astype(np.float32)
 
 
 def load_labels(dev_dir):
@@ -86,13 +87,13 @@ def labels_for(ends_ms):
     return y
 
 
-def read_clips(folder, names=None, warn=print):
+def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS):
     """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning."""
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
     for name in names:
         try:
-            feats.append(clip_features(os.path.join(folder, name)))
+            feats.append(clip_features(os.path.join(folder, name), target_dbfs))
             kept.append(name)
         except AudioFileError as exc:
             warn(f"warning: skipped {exc}")
@@ -156,6 +157,37 @@ def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold):
         e_feats, e_truths = engine
         out["engine_f1"] = score_clips(list(predict_keras(model, e_feats)), e_truths, threshold)["f1"]
     return out
+
+
+def level_scores(model, sets, levels, threshold):
+    """F1 of ``model`` on labelled clip folders with each clip set to each loudness.
+
+    ``sets``: [(label, folder, {name: ends ms})]; ``levels``: dBFS numbers, or None for the level the
+    file was recorded at (what a model meets when nobody normalises its input). Returns rows
+    {"level", label: scores...}.
+    """
+    rows = []
+    for level in levels:
+        row = {"level": level}
+        for label, folder, labels in sets:
+            names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, target_dbfs=level)
+            row[label] = score_clips(list(predict_keras(model, feats)), [labels[n] for n in names], threshold)
+        rows.append(row)
+    return rows
+
+
+def _level_name(level):
+    return "as recorded" if level is None else f"{level:g} dBFS"
+
+
+def parse_level(text):
+    """A --levels entry: a dBFS number, or ``asis`` for the file's own level (None)."""
+    if text == "asis":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number such as -30, or asis") from None
 
 
 def run_facts(run):
@@ -249,6 +281,17 @@ def write_report(args, at, rows, names, truths):
         fa = "" if r.get("fa_per_hour") is None else f"{r['fa_per_hour']:.1f}"
         ef = "" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}"
         lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {fa} | {ef} |")
+    if at.get("levels"):
+        sets = [k for k in at["levels"][0] if k != "level"]
+        lines += ["", "## Loudness", "",
+                  "Every clip is set to -20 dBFS before the model hears it (as the workbook prepares clips, and as "
+                  "every training example is made). Here each clip is set to another level instead, or left at the "
+                  "level it was made at (`asis`), to show how much the model depends on that step.", "",
+                  "| clip level | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |",
+                  "| --- |" + " --- |" * len(sets)]
+        for r in at["levels"]:
+            lines.append(f"| {_level_name(r['level'])} | " + " | ".join(
+                f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
     lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
@@ -268,6 +311,10 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--report", default=None, help="write a Markdown report here (e.g. models/EVAL.md)")
     parser.add_argument("--run", default=None, help="training run folder whose recipe and log go into the report")
+    parser.add_argument("--levels", nargs="+", type=parse_level, default=[], metavar="DBFS",
+                        help="also score the dev set (and the held-out engine) with every clip set to each of these "
+                             "loudness levels instead of -20 dBFS; asis keeps each file's own level "
+                             "(e.g. --levels -40 -30 -20 -10 asis)")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
                         help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
@@ -316,6 +363,9 @@ def main(argv=None):
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
+    if args.levels:
+        sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
+        at["levels"] = level_scores(model, sets, args.levels, args.threshold)
     if args.plot:
         plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
     if args.report:
@@ -333,6 +383,9 @@ def main(argv=None):
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
                   f"({e['clips']} clips, {e['activates']} activates)")
         print(f"frame accuracy {at['frame_accuracy']:.3f} (never firing would score {at['all_zeros_accuracy']:.3f})")
+        for r in at.get("levels", []):
+            print(f"clip level {_level_name(r['level'])}: " + ", ".join(
+                f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
