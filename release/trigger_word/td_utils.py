@@ -109,8 +109,9 @@ def clip_spectrogram(wav_file, target_dbfs=-20.0):
     """Spectrogram (101, 5511) of a 10-s clip prepared as the model's training examples were.
 
     Channel 0, resampled to 44,100 Hz when needed, cut or zero-padded to 10 s, loudness set to
-    ``target_dbfs`` (RMS relative to full scale, as ``match_target_amplitude`` sets it). The dev
-    clips, ``triggerword evaluate`` and the detector all prepare clips this way.
+    ``target_dbfs`` (RMS relative to full scale, as ``match_target_amplitude`` sets it; None leaves
+    the recorded level). The dev clips, ``triggerword evaluate`` and the detector all prepare clips
+    this way.
     """
     rate, data = read_wav(wav_file)
     x = data[:, 0]
@@ -122,7 +123,7 @@ def clip_spectrogram(wav_file, target_dbfs=-20.0):
     n = SAMPLE_RATE * CLIP_MS // 1000
     x = np.pad(x[:n], (0, max(0, n - len(x))))
     rms = float(np.sqrt(np.mean(np.square(x))))
-    if rms > 0:
+    if rms > 0 and target_dbfs is not None:
         x = np.clip(np.round(x * (10 ** (target_dbfs / 20) * 32768 / rms)), -32768, 32767)
     return spectrogram(x)
 
