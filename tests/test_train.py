@@ -366,6 +366,20 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     info = json.loads((last / "export.json").read_text())
     assert info["epoch"] == 2 and info["chosen_by"].startswith("the last epoch")
     assert info["init"] is None  # trained from scratch
+    # --calibrate T: the same network, with 0.5 now where T was: logit(new) = logit(old) - logit(T)
+    shifted = tmp_path / "shifted"
+    assert main(["--run", str(run), "--export", str(shifted), "--export-epoch", "last", "--calibrate", "0.7"]) == 0
+    assert json.loads((shifted / "export.json").read_text())["calibrated_threshold"] == 0.7
+    x = np.random.default_rng(0).random((1, params.TX, params.N_FREQ), dtype=np.float32)
+    p_old = load_model_f(str(last / "model.weights.h5")).predict(x, verbose=0).astype(np.float64)
+    p_new = load_model_f(str(shifted / "model.weights.h5")).predict(x, verbose=0).astype(np.float64)
+    logit = lambda p: np.log(p / (1 - p))
+    assert np.allclose(logit(p_new), logit(p_old) - logit(0.7), atol=1e-3)
+    assert np.mean((p_new > 0.5) != (p_old > 0.7)) < 1e-3   # the same steps fire (ties aside)
+    for bad in (["--calibrate", "1.5", "--export", str(tmp_path / "x")], ["--calibrate", "0.7"]):
+        with pytest.raises(SystemExit):
+            main(["--run", str(run)] + bad)
+    assert not (tmp_path / "x").exists()
 
     # a run started from exported weights records them; a resume without --init keeps the record
     run2, init = tmp_path / "run2", str(out / "model.weights.h5")

@@ -246,6 +246,10 @@ def write_report(args, at, rows, names, truths):
                      "engine played no part in choosing the epoch." if ex["chosen_by"].startswith("best dev")
                      else "The dev set, the false-alarm hour and the held-out engine played no part in choosing "
                      "the epoch.")
+                  + (f" Its output layer's bias was then shifted (`--calibrate {ex['calibrated_threshold']}`) so that "
+                     f"0.5 on these weights fires exactly where {ex['calibrated_threshold']} fired on the run's own "
+                     "output; the threshold was chosen on the figures below, so they flatter it a little."
+                     if ex.get("calibrated_threshold") is not None else "")
                   + (" The recipe, though, was picked among the runs of the ablation table below by these same "
                      "held-out figures, so they flatter the shipped model a little." if args.compare else ""), ""]
     if args.run:

@@ -321,10 +321,15 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
+    parser.add_argument("--calibrate", type=float, default=None, metavar="T",
+                        help="with --export: shift the output layer's bias so that 0.5 means what T meant for the run's "
+                             "own output (the workbook and the detector fire at 0.5)")
     parser.add_argument("--export-epoch", choices=("best", "last"), default="best",
                         help="which weights --export writes: the epoch with the best dev F1 at 0.5 (best.pt), or the "
                              "last epoch run (checkpoint.pt), which no choice on the small dev set has flattered")
     args = parser.parse_args(argv)
+    if args.calibrate is not None and (args.export is None or not 0.0 < args.calibrate < 1.0):
+        parser.error(f"--calibrate {args.calibrate}: give a threshold strictly between 0 and 1, with --export")
     changes = {}
     for item in args.set:
         key, _, value = item.partition("=")
@@ -351,7 +356,7 @@ def recorded_init(run):
         return json.load(f).get("init")
 
 
-def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs"):
+def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs", calibrate=None):
     """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report).
 
     ``best``: the exported state (``<run>/best.pt`` or ``checkpoint.pt``); the epochs run come from the
@@ -363,8 +368,24 @@ def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5
     init = recorded_init(run)
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
-                   "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init}, f, indent=1)
+                   "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init,
+                   "calibrated_threshold": calibrate}, f, indent=1)
         f.write("\n")
+
+
+def shift_threshold(model, threshold):
+    """Move the output layer's bias so that 0.5 on ``model`` means what ``threshold`` meant before.
+
+    The output is sigmoid(z + b); with b - logit(threshold) it crosses 0.5 exactly where the old
+    output crossed ``threshold``, step for step, so the chime rule at the workbook's default 0.5 fires
+    where it fired at ``threshold``. Every other weight is unchanged.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"calibration threshold {threshold} must lie strictly between 0 and 1")
+    layer = model.layers[-1]
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, (bias - np.log(threshold / (1.0 - threshold))).astype(bias.dtype)])
+    return model
 
 
 def _export(args):
@@ -378,10 +399,15 @@ def _export(args):
     state = torch.load(path, map_location="cpu", weights_only=False)
     net = TorchModelF(state["recipe"]["dropout"])
     net.load_state_dict(state["model"])
-    save_model_f(to_keras(net), args.export)
+    model = to_keras(net)
+    if args.calibrate is not None:
+        shift_threshold(model, args.calibrate)
+    save_model_f(model, args.export)
     write_export_info(args.run, args.export, state, "best dev F1 at threshold 0.5 over the epochs"
-                      if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)")
-    print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f})")
+                      if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)",
+                      calibrate=args.calibrate)
+    print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f}"
+          + (f"; 0.5 now means {args.calibrate} of the run's own output" if args.calibrate is not None else "") + ")")
     return 0
 
 
