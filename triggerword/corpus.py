@@ -1161,13 +1161,13 @@ def _labels_agree(mix: np.ndarray, text: str, labels_ms: list, tolerance_s: floa
     from . import tts
 
     try:
-        segments = tts.align(mix, text)
+        spans = _word_spans(mix, text)
     except tts.EngineUnavailable as error:
         tts.warn_once(f"dev labels not cross-checked: {error}")
         return True
-    if segments is None:
+    if spans is None:
         return False
-    found = [end for word, _, end in segments if word == WORD]
+    found = [end for _, end in spans]
     return len(found) == len(labels_ms) and all(
         abs(end - ms / 1000) <= tolerance_s for end, ms in zip(found, labels_ms))
 
@@ -1239,15 +1239,21 @@ def run_dev(job: Job, out: Path) -> list:
     return [r]
 
 
-def _word_ends(samples: np.ndarray, text: str) -> list | None:
-    """End (s) of each "activate" in a whole spoken sentence by forced alignment; None when it does not
-    align or a word comes out shorter than 0.2 s or longer than 1.6 s."""
+def _word_spans(samples: np.ndarray, text: str) -> list | None:
+    """(start s, end s) of each "activate" in ``samples`` by PocketSphinx's forced alignment of ``text``;
+    None when the text does not align."""
     from . import tts
 
     segments = tts.align(samples, text)
-    if segments is None:
+    return None if segments is None else [(start, end) for word, start, end in segments if word == WORD]
+
+
+def _word_ends(samples: np.ndarray, text: str) -> list | None:
+    """End (s) of each "activate" in a whole spoken sentence by forced alignment; None when it does not
+    align or a word comes out shorter than 0.2 s or longer than 1.6 s."""
+    found = _word_spans(samples, text)
+    if found is None:
         return None
-    found = [(start, end) for word, start, end in segments if word == WORD]
     expected = len([1 for _, w in _pieces(text) if w])
     if len(found) != expected or any(not 0.2 <= end - start <= 1.6 for start, end in found):
         return None
