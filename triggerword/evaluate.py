@@ -288,8 +288,8 @@ def write_report(args, at, rows, names, truths):
     if at.get("levels"):
         sets = [k for k in at["levels"][0] if k != "level"]
         lines += ["", "## Loudness", "",
-                  "Every clip is set to -20 dBFS before the model hears it (as the workbook prepares clips, and as "
-                  "every training example is made). Here each clip is set to another level instead, or left at the "
+                  "Every clip is set to -20 dBFS before the model hears it (as the workbook prepares clips and makes "
+                  "its training examples). Here each clip is set to another level instead, or left at the "
                   "level it was made at (`asis`), to show how much the model depends on that step.", "",
                   "| clip level | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |",
                   "| --- |" + " --- |" * len(sets)]
