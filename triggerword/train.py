@@ -59,27 +59,29 @@ class CorpusError(ValueError):
     pass
 
 
+def read_clip(path, warn=print):
+    """Channel 0 of a WAV as int16 at 44,100 Hz (resampled when needed); None, with a warning, when unreadable."""
+    try:
+        rate, data = read_wav(path)
+    except AudioFileError as exc:
+        warn(f"warning: skipped {exc}")
+        return None
+    x = data[:, 0]
+    if rate != params.SAMPLE_RATE:
+        from math import gcd
+        from scipy.signal import resample_poly
+        g = gcd(rate, params.SAMPLE_RATE)
+        x = resample_poly(x, params.SAMPLE_RATE // g, rate // g)
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 def load_folder(folder, warn=print):
     """All WAVs of ``folder`` (sorted) as int16 mono arrays at 44,100 Hz; unreadable clips skipped with a warning."""
     if not os.path.isdir(folder):
         raise CorpusError(f"{folder}: folder not found; make the corpus with "
                           "`triggerword corpus --target cache` (or point --corpus at raw_data)")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav"))
-    clips = []
-    for name in names:
-        path = os.path.join(folder, name)
-        try:
-            rate, data = read_wav(path)
-        except AudioFileError as exc:
-            warn(f"warning: skipped {exc}")
-            continue
-        x = data[:, 0]
-        if rate != params.SAMPLE_RATE:
-            from math import gcd
-            from scipy.signal import resample_poly
-            g = gcd(rate, params.SAMPLE_RATE)
-            x = resample_poly(x, params.SAMPLE_RATE // g, rate // g)
-        clips.append(np.clip(np.round(x), -32768, 32767).astype(np.int16))
+    clips = [x for x in (read_clip(os.path.join(folder, name), warn) for name in names) if x is not None]
     if not clips:
         raise CorpusError(f"{folder}: no readable WAV clips; make the corpus with "
                           "`triggerword corpus --target cache`")
@@ -143,15 +145,9 @@ def _read_labelled(folder, labels, warn):
         if name not in labels:
             warn(f"warning: skipped {path}: not in labels.json, so whether it holds the word is unknown")
             continue
-        try:
-            rate, data = read_wav(path)
-        except AudioFileError as exc:
-            warn(f"warning: skipped {exc}")
+        x = read_clip(path, warn)
+        if x is None:
             continue
-        if rate != params.SAMPLE_RATE:
-            warn(f"warning: skipped {path}: {rate} Hz, the labelled sentences must be {params.SAMPLE_RATE} Hz")
-            continue
-        x = np.clip(np.round(data[:, 0]), -32768, 32767).astype(np.int16)
         ends = [int(e) for e in labels[name]]
         if any(not 0 <= e <= len(x) * 1000 // params.SAMPLE_RATE for e in ends):
             warn(f"warning: skipped {path}: a word end in labels.json lies outside the clip")
