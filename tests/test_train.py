@@ -184,7 +184,7 @@ def test_corpus_reads_labelled_sentences(tmp_path, tiny_corpus):
     """labels.json sorts the sentences: word ends -> with, [] -> without, unlisted or bad -> skipped."""
     import json
     import shutil
-    from triggerword.train import Corpus, CorpusError
+    from triggerword.train import FIRST_SENTENCE_SETS, Corpus, CorpusError
     root = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, root)
     folder = root / "sentences"
@@ -203,12 +203,22 @@ def test_corpus_reads_labelled_sentences(tmp_path, tiny_corpus):
     assert any("stray.wav" in w and "labels.json" in w for w in warnings)
     assert any("late.wav" in w and "outside" in w for w in warnings)
     assert any("broken.wav" in w for w in warnings)
+    # a second batch: read by default and by a recipe naming it, not by a recipe written before it
+    wavfile.write(folder / "more-1.wav", SR, pcm)
+    wavfile.write(folder / "near-1.wav", SR, pcm)
+    (folder / "labels.json").write_text(json.dumps({**labels, "more-1.wav": [700], "near-1.wav": []}))
+    assert [e for _, e in Corpus(str(root), warn=print).labelled] == [[700], [800], [300, 1400]]
+    warnings.clear()
+    first = Corpus(str(root), warn=warnings.append, sentence_sets=FIRST_SENTENCE_SETS)
+    assert [e for _, e in first.labelled] == [[800], [300, 1400]] and len(first.sentences) == 1
+    assert not any("more-1" in w or "near-1" in w for w in warnings)
+    assert len(Corpus(str(root), sentence_sets=("near",)).sentences) == 1
     (folder / "labels.json").write_text("{not json")
     with pytest.raises(CorpusError, match="labels.json"):
         Corpus(str(root))
     (folder / "labels.json").unlink()   # no labels: every sentence is taken as one without the word
     corpus = Corpus(str(root), warn=warnings.append)
-    assert corpus.labelled == [] and len(corpus.sentences) == 5
+    assert corpus.labelled == [] and len(corpus.sentences) == 7
 
 
 def test_spec_masks_blank_bands_and_spans_and_are_off_by_default():

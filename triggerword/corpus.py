@@ -283,6 +283,113 @@ TRAIN_NONE = [
     "Our team won the match in the last minute.",
     "The library closes early on public holidays.",
 ]
+# A second batch (``--sentences-more``/``--sentences-near``): more requests with the word, and sentences
+# crowded with the words and phrases that sound most like it, read in fluent speech, where the false
+# alarms of a model trained on isolated words come from. Again no dev, held-out or babble sentence.
+TRAIN_MORE = [
+    "Activate the hall heater for an hour.",
+    "Activate the porch lamp when it gets dark.",
+    "Activate the camera over the driveway.",
+    "Activate holiday mode until Monday.",
+    "Activate the bedroom speaker and play the news.",
+    "Activate the dehumidifier in the cellar.",
+    "Activate the charger for the car overnight.",
+    "Activate the oven light so I can check the bread.",
+    "Could you activate the outside tap?",
+    "Can you activate the nursery monitor?",
+    "Would you please activate the back door lock?",
+    "Please activate the bathroom fan for ten minutes.",
+    "Please activate the timer on the slow cooker.",
+    "Go on, activate the garden fountain.",
+    "So, activate the music in the kitchen.",
+    "Right then, activate the study lights.",
+    "Hey there, activate the warm white lamp.",
+    "Okay then, activate the morning routine.",
+    "Now please activate the cooling fan.",
+    "Honey, could you activate the alarm downstairs?",
+    "I want to activate the guest network.",
+    "We should activate the frost setting tonight.",
+    "You might activate the spare heater in the shed.",
+    "Ask it to activate the hallway sensor.",
+    "I'm trying to activate the new remote.",
+    "Remember to activate the bike light on the way home.",
+    "My dad wants to activate the second thermostat.",
+    "We can activate the pool pump at noon.",
+    "If nobody is home, activate the cameras.",
+    "When the film starts, activate cinema mode.",
+    "Once the guests leave, activate the dishwasher.",
+    "Whenever you're ready, activate.",
+    "The kettle is full, so just activate.",
+    "Open the app and tap here to activate.",
+    "That's the switch you use to activate.",
+    "Hold it for three seconds to activate.",
+    "Activate now.",
+    "Right, activate!",
+    "Activate the speaker, and then activate the lights.",
+    "First activate the camera, then activate the alarm.",
+]
+TRAIN_NEAR = [
+    "Activity trackers count every step you take.",
+    "The children were active all afternoon in the park.",
+    "An activation link was sent to your email.",
+    "Keep the dog active with a long walk each day.",
+    "The activists handed out leaflets at the station.",
+    "Activism has changed a lot in the last ten years.",
+    "The account became inactive after a year of silence.",
+    "Our reactive approach isn't working any more.",
+    "Be proactive and book the tickets early.",
+    "The magician will captivate the children.",
+    "It takes patience to cultivate a good garden.",
+    "What will motivate you to finish the essay?",
+    "We have to vacate the flat by the end of June.",
+    "Elevate the pillow so your head is higher.",
+    "The firm wants to innovate faster than its rivals.",
+    "They will renovate the old cinema next year.",
+    "Loud music can aggravate a headache.",
+    "Archaeologists excavate the site every summer.",
+    "Can you navigate the boat through the narrow channel?",
+    "She found the offer very attractive.",
+    "The collective runs a small bakery on the corner.",
+    "The main objective is to finish before Friday.",
+    "The detective took notes in a small black book.",
+    "He is the most creative person in the office.",
+    "The plant is native to the mountains of Chile.",
+    "The captive bird was set free in the spring.",
+    "The action starts at eight on the main stage.",
+    "The actor forgot his lines in the second act.",
+    "The old factory is now a market with cafes.",
+    "Her tactic was to wait until the very end.",
+    "The dentist filled a small cavity in my tooth.",
+    "Gravity pulls everything towards the ground.",
+    "This part of the beach is private.",
+    "Can you estimate the cost of the repairs?",
+    "The candidate gave a short speech at the school.",
+    "I dedicate every Sunday to my family.",
+    "We educate young people about saving money.",
+    "He is a strong advocate for cycling lanes.",
+    "She bought some new activewear for the gym.",
+    "The elevator stopped between the third and fourth floor.",
+    "The actual price was higher than the advert said.",
+    "There are bats living in the attic.",
+    "The heating is adequate for a small room.",
+    "Relatively few people came to the meeting.",
+    "They actively look for ways to save energy.",
+    "Her cousin is a very active volunteer.",
+    "The active ingredient is listed on the back of the box.",
+    "Take action before it gets worse.",
+    "The captivating story kept us up all night.",
+    "Meditate for ten minutes before you sleep.",
+    "Please don't hesitate to call me.",
+    "They evacuate the building during the fire drill.",
+    "You have to validate the ticket on the bus.",
+    "We need to calibrate the scales every month.",
+    "The new manager wants to motivate the whole staff.",
+    "An octave is eight notes on the scale.",
+    "The attack on the gate failed at dawn.",
+    "Act as if nothing happened.",
+    "That's an active eight-year-old.",
+    "Back at the gate, the bus was waiting.",
+]
 
 BACKGROUND_TYPES = ["babble", "cafe", "office", "street", "rain", "keyboard", "music", "quiet",
                     "kitchen", "park", "car", "television"]
@@ -461,7 +568,8 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
 
 def plan_sentences(seed: int, args) -> tuple[list, list]:
     """Fluent training sentences: each training voice reads ``--sentences`` texts with "activate" and
-    ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE)."""
+    ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE), then
+    ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR)."""
     rng = np.random.default_rng([seed, 4])
     checked: dict = {}
     train = _usable(_select(voices("train"), args), checked)
@@ -477,6 +585,22 @@ def plan_sentences(seed: int, args) -> tuple[list, list]:
             i_none += 1
         if items:
             key = f"sentences:{row.id}"
+            jobs.append(Job(key, "sentences", _seed(seed, key), row.id, items))
+    # The second batch draws from its own stream and has its own jobs, so adding it left the first
+    # batch's files as they were (a resumed corpus only reads the new ones).
+    rng = np.random.default_rng([seed, 5])
+    more, near = list(rng.permutation(TRAIN_MORE)), list(rng.permutation(TRAIN_NEAR))
+    i_more = i_near = 0
+    for row in train:
+        items = []
+        for _ in range(args.sentences_more):
+            items.append(Item("sentence", str(more[i_more % len(more)]), [f"more-{i_more + 1:05d}.wav"]))
+            i_more += 1
+        for _ in range(args.sentences_near):
+            items.append(Item("sentence", str(near[i_near % len(near)]), [f"near-{i_near + 1:05d}.wav"]))
+            i_near += 1
+        if items:
+            key = f"sentences-more:{row.id}"
             jobs.append(Job(key, "sentences", _seed(seed, key), row.id, items))
     return jobs, []
 
@@ -1261,7 +1385,8 @@ def _word_ends(samples: np.ndarray, text: str) -> list | None:
 
 
 def run_sentences(job: Job, out: Path) -> list:
-    """Fluent sentences, dry, for the trainer: ``with-*.wav`` hold "activate", ``without-*.wav`` do not.
+    """Fluent sentences, dry, for the trainer: ``with-*.wav`` and ``more-*.wav`` hold "activate",
+    ``without-*.wav`` and ``near-*.wav`` (near misses) do not.
 
     A sentence is first read whole (the word runs into its neighbours, as people say it), and the end of
     each "activate" is found by PocketSphinx's forced alignment; neural readings must also make Whisper
@@ -1629,6 +1754,10 @@ def main(argv=None) -> int:
                         help="sentences: readings with \"activate\" per training voice (default 6)")
     parser.add_argument("--sentences-without", type=int, default=4,
                         help="sentences: readings without the word per training voice (default 4)")
+    parser.add_argument("--sentences-more", type=int, default=4,
+                        help="sentences: readings of the second batch with the word per training voice (default 4)")
+    parser.add_argument("--sentences-near", type=int, default=6,
+                        help="sentences: readings of near-miss sentences per training voice (default 6)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
@@ -1650,7 +1779,8 @@ def main(argv=None) -> int:
             setattr(args, key, value)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    for key in ("activates", "negatives", "backgrounds", "dev", "sentences", "sentences_without"):
+    for key in ("activates", "negatives", "backgrounds", "dev", "sentences", "sentences_without",
+                "sentences_more", "sentences_near"):
         if getattr(args, key) < 0:
             parser.error(f"--{key} must be 0 or more")
     try:

@@ -49,6 +49,7 @@ RECIPE = {
     "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
     "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
+    "sentence_sets": ["with", "without", "more", "near"],  # which batches of <corpus>/sentences (file-name prefixes)
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
@@ -88,13 +89,18 @@ def load_folder(folder, warn=print):
     return clips
 
 
-def load_sentences(root, warn=print):
+# Recipes written before the second batch of training sentences name no batch: they read the first.
+FIRST_SENTENCE_SETS = ("with", "without")
+
+
+def load_sentences(root, warn=print, sets=None):
     """Fluent sentences: (without, with) -- ``without``: int16 arrays without "activate"; ``with``:
     [(int16 array, [end ms of each "activate" in it])].
 
     From ``<root>/sentences/``: with its ``labels.json`` (``triggerword corpus --target sentences``
     writes it), the files listed with word ends are ``with`` and those listed with none ``without``;
-    without a ``labels.json`` every WAV there is ``without``. No such folder: ``without`` is the babble
+    ``sets`` (file-name prefixes before the ``-``, e.g. ``("with", "without")``; None: every file)
+    keeps only those batches. Without a ``labels.json`` every WAV there is ``without``. No such folder: ``without`` is the babble
     bank the corpus generator leaves in ``<root>/.work/bank/*.npy`` (TTS sentences of the training
     voices, at -20 dBFS), and ``with`` is empty.
     """
@@ -103,7 +109,7 @@ def load_sentences(root, warn=print):
         labels = _sentence_labels(folder)
         if labels is None:
             return load_folder(folder, warn), []
-        both = _read_labelled(folder, labels, warn)
+        both = _read_labelled(folder, labels, warn, sets)
         return [x for x, ends in both if not ends], [(x, ends) for x, ends in both if ends]
     bank = os.path.join(root, ".work", "bank")
     if not os.path.isdir(bank):
@@ -136,12 +142,15 @@ def _sentence_labels(folder):
     return labels
 
 
-def _read_labelled(folder, labels, warn):
+def _read_labelled(folder, labels, warn, sets=None):
     """(int16 samples, word ends ms) for each WAV of ``folder`` that ``labels`` lists, sorted by name;
-    a WAV it does not list is skipped with a warning (whether it holds the word is unknown)."""
+    a WAV it does not list is skipped with a warning (whether it holds the word is unknown); with
+    ``sets``, only WAVs of those batches (file-name prefixes) are read."""
     out = []
     for name in sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")):
         path = os.path.join(folder, name)
+        if sets is not None and name.split("-", 1)[0] not in sets:
+            continue
         if name not in labels:
             warn(f"warning: skipped {path}: not in labels.json, so whether it holds the word is unknown")
             continue
@@ -159,13 +168,13 @@ def _read_labelled(folder, labels, warn):
 class Corpus:
     """Activates, negatives and backgrounds (each at least 10 s) of a corpus folder."""
 
-    def __init__(self, root, warn=print, backgrounds=None):
+    def __init__(self, root, warn=print, backgrounds=None, sentence_sets=None):
         self.root = root
         self.activates = load_folder(os.path.join(root, "activates"), warn)
         self.negatives = load_folder(os.path.join(root, "negatives"), warn)
         backgrounds = backgrounds or os.path.join(root, "backgrounds")
         self.backgrounds = [b for b in load_folder(backgrounds, warn) if len(b) >= params.CLIP_SAMPLES]
-        self.sentences, self.labelled = load_sentences(root, warn)
+        self.sentences, self.labelled = load_sentences(root, warn, sentence_sets)
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
@@ -462,13 +471,14 @@ def _main(args):
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
 
-    corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
+    sets = tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS))
+    corpus = Corpus(args.corpus, backgrounds=args.backgrounds, sentence_sets=sets)
     print(corpus)
     dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
     for epoch in range(start_epoch, args.epochs):
         if args.reload_corpus and epoch > start_epoch:
-            corpus = Corpus(args.corpus, backgrounds=args.backgrounds)
+            corpus = Corpus(args.corpus, backgrounds=args.backgrounds, sentence_sets=sets)
             print(corpus)
         data = ExampleSet(corpus, recipe["examples_per_epoch"], args.seed, epoch, recipe)
         loader = torch.utils.data.DataLoader(data, batch_size=recipe["batch_size"], shuffle=False,
