@@ -570,39 +570,32 @@ def plan_sentences(seed: int, args) -> tuple[list, list]:
     """Fluent training sentences: each training voice reads ``--sentences`` texts with "activate" and
     ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE), then
     ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR)."""
-    rng = np.random.default_rng([seed, 4])
-    checked: dict = {}
-    train = _usable(_select(voices("train"), args), checked)
-    one, none = list(rng.permutation(TRAIN_ONE)), list(rng.permutation(TRAIN_NONE))
-    jobs, i_one, i_none = [], 0, 0
-    for row in train:
-        items = []
-        for _ in range(args.sentences):
-            items.append(Item("sentence", str(one[i_one % len(one)]), [f"with-{i_one + 1:05d}.wav"]))
-            i_one += 1
-        for _ in range(args.sentences_without):
-            items.append(Item("sentence", str(none[i_none % len(none)]), [f"without-{i_none + 1:05d}.wav"]))
-            i_none += 1
-        if items:
-            key = f"sentences:{row.id}"
-            jobs.append(Job(key, "sentences", _seed(seed, key), row.id, items))
+    train = _usable(_select(voices("train"), args), {})
     # The second batch draws from its own stream and has its own jobs, so adding it left the first
     # batch's files as they were (a resumed corpus only reads the new ones).
-    rng = np.random.default_rng([seed, 5])
-    more, near = list(rng.permutation(TRAIN_MORE)), list(rng.permutation(TRAIN_NEAR))
-    i_more = i_near = 0
+    first = _sentence_batch(seed, 4, "sentences", train, [("with", TRAIN_ONE, args.sentences),
+                                                          ("without", TRAIN_NONE, args.sentences_without)])
+    second = _sentence_batch(seed, 5, "sentences-more", train, [("more", TRAIN_MORE, args.sentences_more),
+                                                               ("near", TRAIN_NEAR, args.sentences_near)])
+    return first + second, []
+
+
+def _sentence_batch(seed: int, stream: int, key: str, train: list, parts: list) -> list:
+    """One job per voice reading ``n`` texts of each (file prefix, texts, n) part, each part's texts
+    shuffled once by the batch's random ``stream`` and dealt out in turn across the voices."""
+    rng = np.random.default_rng([seed, stream])
+    decks = [(prefix, list(rng.permutation(texts)), n) for prefix, texts, n in parts]
+    dealt = [0] * len(decks)
+    jobs = []
     for row in train:
         items = []
-        for _ in range(args.sentences_more):
-            items.append(Item("sentence", str(more[i_more % len(more)]), [f"more-{i_more + 1:05d}.wav"]))
-            i_more += 1
-        for _ in range(args.sentences_near):
-            items.append(Item("sentence", str(near[i_near % len(near)]), [f"near-{i_near + 1:05d}.wav"]))
-            i_near += 1
+        for k, (prefix, deck, n) in enumerate(decks):
+            for _ in range(n):
+                items.append(Item("sentence", str(deck[dealt[k] % len(deck)]), [f"{prefix}-{dealt[k] + 1:05d}.wav"]))
+                dealt[k] += 1
         if items:
-            key = f"sentences-more:{row.id}"
-            jobs.append(Job(key, "sentences", _seed(seed, key), row.id, items))
-    return jobs, []
+            jobs.append(Job(f"{key}:{row.id}", "sentences", _seed(seed, f"{key}:{row.id}"), row.id, items))
+    return jobs
 
 
 def _scaled(counts: dict, factor: float) -> dict:
