@@ -203,7 +203,7 @@ def test_corpus_reads_labelled_sentences(tmp_path, tiny_corpus):
     assert any("stray.wav" in w and "labels.json" in w for w in warnings)
     assert any("late.wav" in w and "outside" in w for w in warnings)
     assert any("broken.wav" in w for w in warnings)
-    # a second batch: read by default and by a recipe naming it, not by a recipe written before it
+    # a second batch: read when no batch is named, not by FIRST_SENTENCE_SETS (older recipes, the default)
     wavfile.write(folder / "more-1.wav", SR, pcm)
     wavfile.write(folder / "near-1.wav", SR, pcm)
     (folder / "labels.json").write_text(json.dumps({**labels, "more-1.wav": [700], "near-1.wav": []}))

@@ -102,9 +102,9 @@ def load_sentences(root, warn=print, sets=None):
     From ``<root>/sentences/``: with its ``labels.json`` (``triggerword corpus --target sentences``
     writes it), the files listed with word ends are ``with`` and those listed with none ``without``;
     ``sets`` (file-name prefixes before the ``-``, e.g. ``("with", "without")``; None: every file)
-    keeps only those batches. Without a ``labels.json`` every WAV there is ``without``. No such folder: ``without`` is the babble
-    bank the corpus generator leaves in ``<root>/.work/bank/*.npy`` (TTS sentences of the training
-    voices, at -20 dBFS), and ``with`` is empty.
+    keeps only those batches. Without a ``labels.json`` every WAV there is ``without``. No such
+    folder: ``without`` is the babble bank the corpus generator leaves in ``<root>/.work/bank/*.npy``
+    (TTS sentences of the training voices, at -20 dBFS), and ``with`` is empty.
     """
     folder = os.path.join(root, "sentences")
     if os.path.isdir(folder):
