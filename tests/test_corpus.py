@@ -171,29 +171,43 @@ def test_training_sentences_are_new_texts():
     """The trainer's sentences share no text with the dev, held-out-engine, false-alarm or babble ones,
     and each sentence meant to hold the word does."""
     seen = set(corpus.DEV_ONE + corpus.DEV_TWO + corpus.DEV_NONE + corpus.FA_SENTENCES + corpus.BABBLE)
-    train = corpus.TRAIN_ONE + corpus.TRAIN_NONE + corpus.TRAIN_MORE + corpus.TRAIN_NEAR
+    with_word = corpus.TRAIN_ONE + corpus.TRAIN_MORE + corpus.TRAIN_ASK
+    without = corpus.TRAIN_NONE + corpus.TRAIN_NEAR + corpus.TRAIN_TALK
+    train = with_word + without
     assert not set(train) & seen and len(set(train)) == len(train)
-    assert all(re.search(r"\bactivate\b", s, re.IGNORECASE) for s in corpus.TRAIN_ONE + corpus.TRAIN_MORE)
-    for s in corpus.TRAIN_NONE + corpus.TRAIN_NEAR:
+    assert all(re.search(r"\bactivate\b", s, re.IGNORECASE) for s in with_word)
+    for s in without:
         assert not re.search(r"\bactivat(e|es|ed|ing)\b", s, re.IGNORECASE), s
 
 
-def test_second_sentence_batch_leaves_the_first_as_it_was():
-    """--sentences-more/--sentences-near add jobs of their own: the first batch's jobs (so its files,
-    and a resumed corpus's finished work) are the same with or without them."""
+def test_later_sentence_batches_leave_the_earlier_ones_as_they_were():
+    """--sentences-more/--sentences-near and --sentences-ask/--sentences-talk add jobs of their own:
+    the first batches' jobs (so their files, and a resumed corpus's finished work) are the same with or
+    without the later ones."""
     from types import SimpleNamespace as NS
     base = dict(sentences=2, sentences_without=1, voices=None, engines=["espeak-ng", "festival"])
     if tts.engine_problem(voices.get_voice("espeak-ng:en-gb+f1")):
         pytest.skip("espeak-ng not installed")
-    first, _ = corpus.plan_sentences(7, NS(**base, sentences_more=0, sentences_near=0))
-    both, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3))
+    first, _ = corpus.plan_sentences(7, NS(**base, sentences_more=0, sentences_near=0, sentences_ask=0,
+                                           sentences_talk=0))
+    two, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=0,
+                                         sentences_talk=0))
+    three, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
+                                           sentences_talk=2))
+    same = (lambda jobs: [(j.key, j.seed, j.items) for j in jobs])
     assert first and all(j.key.startswith("sentences:") for j in first)
-    assert [(j.key, j.seed, j.items) for j in both[:len(first)]] == [(j.key, j.seed, j.items) for j in first]
-    second = both[len(first):]
-    assert len(second) == len(first) and all(j.key.startswith("sentences-more:") for j in second)
-    names = [i.names[0].split("-")[0] for i in second[0].items]
-    assert names == ["more", "more", "near", "near", "near"]
+    assert same(two[:len(first)]) == same(first) and same(three[:len(two)]) == same(two)
+    second, third = two[len(first):], three[len(two):]
+    assert len(second) == len(third) == len(first)
+    assert all(j.key.startswith("sentences-more:") for j in second)
+    assert all(j.key.startswith("sentences-third:") for j in third)
+    assert [i.names[0].split("-")[0] for i in second[0].items] == ["more", "more", "near", "near", "near"]
+    assert [i.names[0].split("-")[0] for i in third[0].items] == ["ask", "talk", "talk"]
     assert {i.text for j in second for i in j.items} <= set(corpus.TRAIN_MORE + corpus.TRAIN_NEAR)
+    assert {i.text for j in third for i in j.items} <= set(corpus.TRAIN_ASK + corpus.TRAIN_TALK)
+    # the deck is dealt out across the voices, not restarted for each: every text is read before any twice
+    talk = {i.text for j in third for i in j.items if i.names[0].startswith("talk")}
+    assert len(talk) == min(2 * len(third), len(corpus.TRAIN_TALK))
 
 
 def test_sentences_target_labels_where_the_word_ends(tmp_path):
@@ -204,19 +218,21 @@ def test_sentences_target_labels_where_the_word_ends(tmp_path):
         pytest.skip("espeak-ng not installed")
     out = tmp_path / "s"
     args = ["--target", "sentences", "--voices", row.id, "festival:kal_diphone", "--sentences", "2",
-            "--sentences-without", "1", "--sentences-more", "1", "--sentences-near", "1", "--seed", "3",
+            "--sentences-without", "1", "--sentences-more", "1", "--sentences-near", "1", "--sentences-ask", "1",
+            "--sentences-talk", "1", "--seed", "3",
             "--quiet", "--workers", "1"]
     assert corpus.main(args + ["--out", str(out)]) == 0
     labels = json.loads((out / "labels.json").read_text())
     rows = _manifest(out / "manifest.csv")
     assert set(labels) == {p.name for p in out.glob("*.wav")} == {r["path"] for r in rows}
-    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near"}
+    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near", "ask", "talk"}
     made = {r["voice"] for r in rows}
     assert made and {f"{r['engine']}:{r['voice']}" for r in rows} <= {row.id, "festival:kal_diphone"}
     for r in rows:
         n_words = len(re.findall(r"\bactivate\b", r["text"], re.IGNORECASE))
         batch = r["path"].split("-")[0]
-        assert len(labels[r["path"]]) == n_words and batch in (("with", "more") if n_words else ("without", "near")), r
+        assert len(labels[r["path"]]) == n_words, r
+        assert batch in (("with", "more", "ask") if n_words else ("without", "near", "talk")), r
         assert all(0 < e <= float(r["duration_s"]) * 1000 for e in labels[r["path"]]), r
     # two sentences whose word ends are known from the text alone
     job = corpus.Job("t", "sentences", 11, row.id,

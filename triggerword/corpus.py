@@ -391,6 +391,115 @@ TRAIN_NEAR = [
     "Back at the gate, the bus was waiting.",
 ]
 
+# A third batch (``--sentences-ask``/``--sentences-talk``): requests with the word straight after a
+# near miss or before more words, and everyday talk without it: smart-home commands with other verbs
+# ("turn on", "enable", "start"), other "-ate" verbs, and sound-alikes across word boundaries ("a cat
+# at the gate").
+TRAIN_ASK = [
+    "Activate the lamp by the sofa and the one by the window.",
+    "Could you activate the activity tracker on my watch?",
+    "Please activate the motion sensor in the garage.",
+    "Activate the heater, it's freezing in here.",
+    "I asked you twice to activate the speaker.",
+    "Go ahead and activate the backup lights in the cellar.",
+    "Would you mind if I activate the fan?",
+    "Activate the reading light next to the bed.",
+    "Mum says activate the heating before she gets home.",
+    "Shall I activate the dishwasher or wait until tomorrow?",
+    "Activate the front camera and record for a minute.",
+    "The instructions say to activate the filter every week.",
+    "You only need to activate the card once.",
+    "Activate, then wait for the green light.",
+    "Activate, and tell me when it's done.",
+    "Hey, activate.",
+    "Activate it, quick!",
+    "Just say activate and it starts.",
+    "Now, activate the slideshow on the big screen.",
+    "Activate the active noise cancelling on my headphones.",
+    "Please activate the relaxing playlist in the bedroom.",
+    "Can we activate the sprinkler before the guests arrive?",
+    "Activate the boiler at five and the towel rail at six.",
+    "So then I said, activate the lights, and nothing happened.",
+    "Activate the dog camera while we're out.",
+    "Nobody else can reach it, so you activate the alarm.",
+    "Wait, don't activate the oven yet.",
+    "Is it safe to activate the pump now?",
+    "Activate the electric blanket for twenty minutes.",
+    "To save power, activate eco mode at night.",
+    "I'll activate the sensor after I've painted the wall.",
+    "Let's activate the lights and start the party.",
+    "Activate the baby monitor in the spare room.",
+    "Can somebody activate the projector for the talk?",
+    "Activate the air purifier, the pollen is terrible.",
+    "Okay, activate the timer and motivate me to finish.",
+    "The active speaker is off, please activate it.",
+    "Activate the camera, activate the lights, and lock the door.",
+    "Activate the hot water so I can have a bath.",
+    "Come on, activate!",
+]
+TRAIN_TALK = [
+    "Turn on the lamp by the sofa and the one by the window.",
+    "Could you switch on the tracker on my watch?",
+    "Please enable the motion sensor in the garage.",
+    "Start the heater, it's freezing in here.",
+    "Can you create a shopping list for the weekend?",
+    "Update the app before you open it again.",
+    "The lift operates from seven in the morning.",
+    "Rotate the picture so it's the right way up.",
+    "We'll celebrate her birthday at the weekend.",
+    "I really appreciate all your help with the move.",
+    "Please separate the glass from the paper.",
+    "The engineer will locate the leak this afternoon.",
+    "Can you generate a new password for me?",
+    "The lights indicate that the battery is low.",
+    "We communicate mostly by email these days.",
+    "Nobody could anticipate how busy the shop would be.",
+    "The teacher will dictate the first paragraph.",
+    "Hey, can you put the radio on?",
+    "Hey, what time is it in Tokyo?",
+    "Okay, turn the volume down a little.",
+    "Alright, cancel the timer.",
+    "Right, open the curtains and start the coffee.",
+    "The cat attacked the curtains again last night.",
+    "That actress was in a film about a lighthouse.",
+    "The contract arrives by post on Tuesday.",
+    "The tractor got stuck in the muddy field.",
+    "She's very active in the local choir.",
+    "The kids have activity books for the journey.",
+    "A cat came to the back gate this morning.",
+    "Jack went to the gate to meet the taxi.",
+    "Add a bit of sugar to the tea.",
+    "It's a tiny cottage with a big garden.",
+    "Pack it and wait by the door.",
+    "Give the vase to Kate, she'll put it on the table.",
+    "He sat at the very back of the class.",
+    "The match was cancelled because of the rain.",
+    "My cousin works at a factory near the airport.",
+    "Could you check if the oven is still on?",
+    "I'll be home late, don't wait up.",
+    "How much is a return ticket to Leeds?",
+    "The plumber says the pipe needs replacing.",
+    "Shall we order a pizza tonight?",
+    "There's a lot of traffic on the motorway.",
+    "I can't find the charger for my laptop.",
+    "She speaks three languages fluently.",
+    "The soup is too hot to eat right now.",
+    "We need more chairs for the guests.",
+    "Put the milk back in the fridge, please.",
+    "The concert starts at half past eight.",
+    "Tell me a joke about penguins.",
+    "What's on the calendar for Friday?",
+    "Increase the temperature by two degrees.",
+    "Show me the doorbell camera.",
+    "Mute the television for a moment.",
+    "Is the back door locked?",
+    "The battery in the smoke alarm needs changing.",
+    "My favourite season is autumn.",
+    "We practise the piano every evening after dinner.",
+    "The active volcano is a popular place for tourists.",
+    "Let the dog out and give him a biscuit.",
+]
+
 BACKGROUND_TYPES = ["babble", "cafe", "office", "street", "rain", "keyboard", "music", "quiet",
                     "kitchen", "park", "car", "television"]
 SPEECH_BACKGROUNDS = {"babble", "cafe", "television"}
@@ -566,18 +675,27 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
     return babble + speech, later
 
 
+# The batches of training sentences: (random stream, job key, [(file prefix, texts, option), ...]).
+# Each batch draws from its own stream and has its own jobs, so adding one leaves the files of the
+# others as they were (a resumed corpus only reads the new ones). The trainer picks batches by prefix.
+SENTENCE_BATCHES = [
+    (4, "sentences", [("with", TRAIN_ONE, "sentences"), ("without", TRAIN_NONE, "sentences_without")]),
+    (5, "sentences-more", [("more", TRAIN_MORE, "sentences_more"), ("near", TRAIN_NEAR, "sentences_near")]),
+    (6, "sentences-third", [("ask", TRAIN_ASK, "sentences_ask"), ("talk", TRAIN_TALK, "sentences_talk")]),
+]
+
+
 def plan_sentences(seed: int, args) -> tuple[list, list]:
     """Fluent training sentences: each training voice reads ``--sentences`` texts with "activate" and
     ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE), then
-    ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR)."""
+    ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR),
+    then ``--sentences-ask`` with it and ``--sentences-talk`` everyday talk (TRAIN_ASK, TRAIN_TALK)."""
     train = _usable(_select(voices("train"), args), {})
-    # The second batch draws from its own stream and has its own jobs, so adding it left the first
-    # batch's files as they were (a resumed corpus only reads the new ones).
-    first = _sentence_batch(seed, 4, "sentences", train, [("with", TRAIN_ONE, args.sentences),
-                                                          ("without", TRAIN_NONE, args.sentences_without)])
-    second = _sentence_batch(seed, 5, "sentences-more", train, [("more", TRAIN_MORE, args.sentences_more),
-                                                               ("near", TRAIN_NEAR, args.sentences_near)])
-    return first + second, []
+    jobs = []
+    for stream, key, parts in SENTENCE_BATCHES:
+        jobs += _sentence_batch(seed, stream, key, train,
+                                [(prefix, texts, getattr(args, option)) for prefix, texts, option in parts])
+    return jobs, []
 
 
 def _sentence_batch(seed: int, stream: int, key: str, train: list, parts: list) -> list:
@@ -1751,6 +1869,10 @@ def main(argv=None) -> int:
                         help="sentences: readings of the second batch with the word per training voice (default 4)")
     parser.add_argument("--sentences-near", type=int, default=6,
                         help="sentences: readings of near-miss sentences per training voice (default 6)")
+    parser.add_argument("--sentences-ask", type=int, default=4,
+                        help="sentences: readings of the third batch with the word per training voice (default 4)")
+    parser.add_argument("--sentences-talk", type=int, default=6,
+                        help="sentences: readings of everyday talk without the word per training voice (default 6)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
@@ -1773,7 +1895,7 @@ def main(argv=None) -> int:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     for key in ("activates", "negatives", "backgrounds", "dev", "sentences", "sentences_without",
-                "sentences_more", "sentences_near"):
+                "sentences_more", "sentences_near", "sentences_ask", "sentences_talk"):
         if getattr(args, key) < 0:
             parser.error(f"--{key} must be 0 or more")
     try:

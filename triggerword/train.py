@@ -49,7 +49,8 @@ RECIPE = {
     "phrase_gap_ms": [40, 250],  # silence between the words of a phrase
     "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
-    "sentence_sets": ["with", "without"],  # batches of <corpus>/sentences by file-name prefix; add "more", "near"
+    "sentence_sets": ["with", "without"],  # batches of <corpus>/sentences by file-name prefix; more: "more",
+                                           # "near", "ask", "talk"
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
@@ -89,8 +90,8 @@ def load_folder(folder, warn=print):
     return clips
 
 
-# The first batch of training sentences; recipes written before the second batch ("more", "near")
-# name no batch and read this one, and so does a new run unless its recipe names the second too, so
+# The first batch of training sentences; recipes written before the later batches ("more", "near",
+# "ask", "talk") name no batch and read this one, and so does a new run unless its recipe names them, so
 # the commands that made the earlier runs still make the same examples.
 FIRST_SENTENCE_SETS = ("with", "without")
 
