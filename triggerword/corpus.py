@@ -712,7 +712,8 @@ def _sentence_batch(seed: int, stream: int, key: str, train: list, parts: list) 
                 items.append(Item("sentence", str(deck[dealt[k] % len(deck)]), [f"{prefix}-{dealt[k] + 1:05d}.wav"]))
                 dealt[k] += 1
         if items:
-            jobs.append(Job(f"{key}:{row.id}", "sentences", _seed(seed, f"{key}:{row.id}"), row.id, items))
+            job_key = f"{key}:{row.id}"
+            jobs.append(Job(job_key, "sentences", _seed(seed, job_key), row.id, items))
     return jobs
 
 
@@ -1894,8 +1895,8 @@ def main(argv=None) -> int:
             setattr(args, key, value)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    for key in ("activates", "negatives", "backgrounds", "dev", "sentences", "sentences_without",
-                "sentences_more", "sentences_near", "sentences_ask", "sentences_talk"):
+    sentence_options = [option for _, _, parts in SENTENCE_BATCHES for _, _, option in parts]
+    for key in ["activates", "negatives", "backgrounds", "dev"] + sentence_options:
         if getattr(args, key) < 0:
             parser.error(f"--{key} must be 0 or more")
     try:
