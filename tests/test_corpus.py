@@ -382,3 +382,10 @@ def test_dev_labels_match_the_audio():
             errors.append(abs(label_ms / 1000 - end_s))
             assert abs(label_ms / 1000 - end_s) <= 0.15, f"{name}: label {label_ms} ms, audio {end_s:.2f} s"
     assert len(errors) >= 25
+
+
+def test_negative_count_names_the_option_as_typed(capsys):
+    """A negative count is refused with the option's name as the user typed it (dashes, not underscores)."""
+    with pytest.raises(SystemExit):
+        corpus.main(["--target", "sentences", "--sentences-talk", "-1", "--quiet"])
+    assert "--sentences-talk must be 0 or more" in capsys.readouterr().err

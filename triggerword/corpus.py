@@ -1898,7 +1898,7 @@ def main(argv=None) -> int:
     sentence_options = [option for _, _, parts in SENTENCE_BATCHES for _, _, option in parts]
     for key in ["activates", "negatives", "backgrounds", "dev"] + sentence_options:
         if getattr(args, key) < 0:
-            parser.error(f"--{key} must be 0 or more")
+            parser.error(f"--{key.replace('_', '-')} must be 0 or more")
     try:
         if args.voices:
             for name in args.voices:
