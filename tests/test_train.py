@@ -456,3 +456,60 @@ def test_device_errors_are_one_line_and_write_nothing(tmp_path, capsys):
         assert main(["--run", str(run), "--device", "cuda"]) == 1
         assert "sees no CUDA GPU" in capsys.readouterr().err
     assert not run.exists()
+
+
+def test_mined_clips_are_drawn_more_often_by_their_score(tmp_path, tiny_corpus):
+    import json
+    from triggerword.train import RECIPE, Corpus, CorpusError, load_corpus, read_mined
+    plain = Corpus(str(tiny_corpus))
+    assert plain.negative_names == ["negatives/0.wav", "negatives/1.wav", "negatives/2.wav"]
+    scores = {"negatives/0.wav": 1.0, "negatives/1.wav": 0.1, "negatives/9.wav": 0.5}
+    path = tmp_path / "mined.json"
+    path.write_text(json.dumps({"scores": scores}))
+    warnings = []
+    corpus = load_corpus(str(tiny_corpus), dict(RECIPE, hard_negatives=str(path), hard_weight=4), warn=warnings.append)
+    # 0.wav (score 1.0) four more times; 1.wav's round(0.4) = 0 copies; 9.wav is not in this corpus
+    assert len(corpus.negatives) == 3 + 4 and corpus.hard_copies == 4
+    assert corpus.negative_names[3:] == ["negatives/0.wav"] * 4
+    assert all(np.array_equal(x, plain.negatives[0]) for x in corpus.negatives[3:])
+    assert any("negatives/9.wav" in w and str(path) in w for w in warnings)
+    # hard_weight 0 (the default) reads no file: recipes written before mining are unchanged
+    assert len(load_corpus(str(tiny_corpus), dict(RECIPE, hard_negatives=str(tmp_path / "none.json"))).negatives) == 3
+    with pytest.raises(CorpusError, match="none.json: no such file.*triggerword mine"):
+        read_mined(str(tmp_path / "none.json"))
+    path.write_text(json.dumps({"scores": {"negatives/0.wav": 2.0}}))
+    with pytest.raises(CorpusError, match="mined.json: not a file of mined negatives"):
+        read_mined(str(path))
+
+
+def test_mine_ranks_a_word_hidden_among_the_negatives_first(tmp_path, capsys):
+    """The shipped model, scoring raw_data's negatives with one "activate" slipped in among them,
+    puts that clip first; the file is written once, deterministically, and never overwritten."""
+    import json
+    import shutil
+    pytest.importorskip("torch")
+    from triggerword.mine import main
+    root = tmp_path / "corpus"
+    (root / "negatives").mkdir(parents=True)
+    for name in sorted(os.listdir(ROOT / "raw_data" / "negatives"))[:8]:
+        shutil.copy(ROOT / "raw_data" / "negatives" / name, root / "negatives" / name)
+    shutil.copy(ROOT / "raw_data" / "activates" / "001.wav", root / "negatives" / "zz-planted.wav")
+    shutil.copytree(ROOT / "raw_data" / "backgrounds", root / "backgrounds")
+    shutil.copytree(ROOT / "raw_data" / "activates", root / "activates")
+    model = str(ROOT / "models" / "model.weights.h5")
+    out = tmp_path / "mined.json"
+    assert main(["--model", model, "--corpus", str(root), "--out", str(out), "--threads", "1"]) == 0
+    scores = json.loads(out.read_text())["scores"]
+    assert len(scores) == 9 and all(0.0 <= s <= 1.0 for s in scores.values())
+    ranked = sorted(scores, key=scores.get, reverse=True)
+    assert ranked[0] == "negatives/zz-planted.wav" and scores[ranked[0]] >= 0.5
+    assert np.median(list(scores.values())) < 0.5
+    assert main(["--model", model, "--corpus", str(root), "--out", str(out)]) == 1
+    assert "exists" in capsys.readouterr().err
+    again = tmp_path / "again.json"
+    assert main(["--model", model, "--corpus", str(root), "--out", str(again), "--threads", "1"]) == 0
+    assert json.loads(again.read_text())["scores"] == scores
+    capsys.readouterr()
+    assert main(["--model", model, "--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing" in err[0] and "triggerword corpus" in err[0]

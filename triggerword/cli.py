@@ -2,6 +2,7 @@
 
     triggerword corpus ...     make raw_data/ or the training cache (triggerword.corpus)
     triggerword train ...      train model_f from the cache (triggerword.train)
+    triggerword mine ...       score the training negatives a model fires on (triggerword.mine)
     triggerword evaluate ...   event F1 and false alarms per hour (triggerword.evaluate)
     triggerword probe ...      does the model hear "activate" when more words follow? (triggerword.probe)
     triggerword detect ...     run the detector on audio files (triggerword.detect)
@@ -15,6 +16,7 @@ import sys
 VERBS = {
     "corpus": "triggerword.corpus",
     "train": "triggerword.train",
+    "mine": "triggerword.mine",
     "evaluate": "triggerword.evaluate",
     "probe": "triggerword.probe",
     "detect": "triggerword.detect",

@@ -51,6 +51,8 @@ RECIPE = {
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
     "sentence_sets": ["with", "without"],  # batches of <corpus>/sentences by file-name prefix; more: "more",
                                            # "near", "ask", "talk"
+    "hard_negatives": None,    # a `triggerword mine` file: the negatives a model fired on, with its scores
+    "hard_weight": 0,          # each mined clip scored s is drawn about 1 + hard_weight * s times as often
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
@@ -79,15 +81,21 @@ def read_clip(path, warn=print):
 
 def load_folder(folder, warn=print):
     """All WAVs of ``folder`` (sorted) as int16 mono arrays at 44,100 Hz; unreadable clips skipped with a warning."""
+    return [x for _, x in load_named(folder, warn)]
+
+
+def load_named(folder, warn=print):
+    """(file name, int16 clip) for each readable WAV of ``folder``, sorted by name (see ``load_folder``)."""
     if not os.path.isdir(folder):
         raise CorpusError(f"{folder}: folder not found; make the corpus with "
                           "`triggerword corpus --target cache` (or point --corpus at raw_data)")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav"))
-    clips = [x for x in (read_clip(os.path.join(folder, name), warn) for name in names) if x is not None]
-    if not clips:
+    named = [(name, x) for name, x in ((name, read_clip(os.path.join(folder, name), warn)) for name in names)
+             if x is not None]
+    if not named:
         raise CorpusError(f"{folder}: no readable WAV clips; make the corpus with "
                           "`triggerword corpus --target cache`")
-    return clips
+    return named
 
 
 # The first batch of training sentences; recipes written before the later batches ("more", "near",
@@ -97,8 +105,9 @@ FIRST_SENTENCE_SETS = ("with", "without")
 
 
 def load_sentences(root, warn=print, sets=None):
-    """Fluent sentences: (without, with) -- ``without``: int16 arrays without "activate"; ``with``:
-    [(int16 array, [end ms of each "activate" in it])].
+    """Fluent sentences: (without, with) -- ``without``: [(name, int16 array)] without "activate", each
+    named by its path under ``root`` (``sentences/<file>``); ``with``: [(int16 array, [end ms of each
+    "activate" in it])].
 
     From ``<root>/sentences/``: with its ``labels.json`` (``triggerword corpus --target sentences``
     writes it), the files listed with word ends are ``with`` and those listed with none ``without``;
@@ -111,9 +120,10 @@ def load_sentences(root, warn=print, sets=None):
     if os.path.isdir(folder):
         labels = _sentence_labels(folder)
         if labels is None:
-            return load_folder(folder, warn), []
+            return [(f"sentences/{name}", x) for name, x in load_named(folder, warn)], []
         both = _read_labelled(folder, labels, warn, sets)
-        return [x for x, ends in both if not ends], [(x, ends) for x, ends in both if ends]
+        return ([(f"sentences/{name}", x) for name, x, ends in both if not ends],
+                [(x, ends) for _, x, ends in both if ends])
     bank = os.path.join(root, ".work", "bank")
     if not os.path.isdir(bank):
         return [], []
@@ -124,7 +134,8 @@ def load_sentences(root, warn=print, sets=None):
         except (OSError, ValueError) as exc:
             warn(f"warning: skipped {os.path.join(bank, name)}: {exc}")
             continue
-        out.append(np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16))
+        out.append((f".work/bank/{name}",
+                    np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16)))
     return out, []
 
 
@@ -146,7 +157,7 @@ def _sentence_labels(folder):
 
 
 def _read_labelled(folder, labels, warn, sets=None):
-    """(int16 samples, word ends ms) for each WAV of ``folder`` that ``labels`` lists, sorted by name;
+    """(file name, int16 samples, word ends ms) for each WAV of ``folder`` that ``labels`` lists, sorted by name;
     a WAV it does not list is skipped with a warning (whether it holds the word is unknown); with
     ``sets``, only WAVs of those batches (file-name prefixes) are read."""
     out = []
@@ -164,27 +175,81 @@ def _read_labelled(folder, labels, warn, sets=None):
         if any(not 0 <= e <= len(x) * 1000 // params.SAMPLE_RATE for e in ends):
             warn(f"warning: skipped {path}: a word end in labels.json lies outside the clip")
             continue
-        out.append((x, ends))
+        out.append((name, x, ends))
     return out
 
 
 class Corpus:
-    """Activates, negatives and backgrounds (each at least 10 s) of a corpus folder."""
+    """Activates, negatives and backgrounds (each at least 10 s) of a corpus folder.
+
+    ``negative_names`` and ``sentence_names`` name each clip of ``negatives`` and ``sentences`` by its
+    path under ``root`` (``negatives/<file>``, ``sentences/<file>``): the keys of a ``triggerword mine``
+    file, which ``add_hard`` reads.
+    """
 
     def __init__(self, root, warn=print, backgrounds=None, sentence_sets=None):
         self.root = root
         self.activates = load_folder(os.path.join(root, "activates"), warn)
-        self.negatives = load_folder(os.path.join(root, "negatives"), warn)
+        negatives = load_named(os.path.join(root, "negatives"), warn)
+        self.negative_names = [f"negatives/{name}" for name, _ in negatives]
+        self.negatives = [x for _, x in negatives]
         backgrounds = backgrounds or os.path.join(root, "backgrounds")
         self.backgrounds = [b for b in load_folder(backgrounds, warn) if len(b) >= params.CLIP_SAMPLES]
-        self.sentences, self.labelled = load_sentences(root, warn, sentence_sets)
+        without, self.labelled = load_sentences(root, warn, sentence_sets)
+        self.sentence_names = [name for name, _ in without]
+        self.sentences = [x for _, x in without]
+        self.hard_copies = 0
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
+    def add_hard(self, scores, weight):
+        """Draw the negatives a model fired on more often (hard-negative mining).
+
+        Each clip of ``negatives`` and ``sentences`` whose name ``scores`` gives a score s (a model's
+        highest output on it, 0 to 1; see ``triggerword.mine``) is added round(weight * s) more times to
+        its list, so that examples draw it about 1 + weight * s times as often. Returns the names in
+        ``scores`` that this corpus lacks (made from another corpus, or its clip is unreadable now).
+        """
+        for names, clips in ((self.negative_names, self.negatives), (self.sentence_names, self.sentences)):
+            for name, clip in list(zip(names, clips)):
+                n = int(round(weight * scores.get(name, 0.0)))
+                names.extend([name] * n)
+                clips.extend([clip] * n)
+                self.hard_copies += n
+        return sorted(set(scores) - set(self.negative_names) - set(self.sentence_names))
+
     def __repr__(self):
-        return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives, "
-                f"{len(self.backgrounds)} backgrounds, {len(self.sentences)} sentences, "
-                f"{len(self.labelled)} sentences with the word)")
+        hard = f", {self.hard_copies} of them extra copies of mined ones" if self.hard_copies else ""
+        return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives "
+                f"and {len(self.sentences)} sentences without the word{hard}, {len(self.backgrounds)} "
+                f"backgrounds, {len(self.labelled)} sentences with the word)")
+
+
+def read_mined(path):
+    """{name: score} of a ``triggerword mine`` file; a missing or malformed one raises ``CorpusError``."""
+    fix = f"make it with `triggerword mine --model MODEL --corpus CORPUS --out {path}`"
+    try:
+        with open(path) as f:
+            scores = json.load(f)["scores"]
+        if not isinstance(scores, dict) or not all(
+                isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in scores.values()):
+            raise ValueError("expected \"scores\": {name: score from 0 to 1}")
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file of mined negatives; {fix}") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorpusError(f"{path}: not a file of mined negatives ({exc}); {fix}") from None
+    return scores
+
+
+def load_corpus(root, recipe, backgrounds=None, warn=print):
+    """The ``Corpus`` a recipe trains on: its sentence batches, plus its mined negatives drawn more often."""
+    corpus = Corpus(root, warn, backgrounds, tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS)))
+    if recipe.get("hard_negatives") and recipe.get("hard_weight", 0) > 0:
+        missing = corpus.add_hard(read_mined(recipe["hard_negatives"]), recipe["hard_weight"])
+        if missing:
+            warn(f"warning: {recipe['hard_negatives']}: {len(missing)} mined clips are not in {root} "
+                 f"(e.g. {missing[0]}); they are not drawn")
+    return corpus
 
 
 def _as_float(x):
@@ -474,14 +539,13 @@ def _main(args):
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
 
-    sets = tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS))
-    corpus = Corpus(args.corpus, backgrounds=args.backgrounds, sentence_sets=sets)
+    corpus = load_corpus(args.corpus, recipe, args.backgrounds)
     print(corpus)
     dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
     for epoch in range(start_epoch, args.epochs):
         if args.reload_corpus and epoch > start_epoch:
-            corpus = Corpus(args.corpus, backgrounds=args.backgrounds, sentence_sets=sets)
+            corpus = load_corpus(args.corpus, recipe, args.backgrounds)
             print(corpus)
         data = ExampleSet(corpus, recipe["examples_per_epoch"], args.seed, epoch, recipe)
         loader = torch.utils.data.DataLoader(data, batch_size=recipe["batch_size"], shuffle=False,
