@@ -513,3 +513,34 @@ def test_mine_ranks_a_word_hidden_among_the_negatives_first(tmp_path, capsys):
     assert main(["--model", model, "--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "x.json")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing" in err[0] and "triggerword corpus" in err[0]
+
+
+def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
+    """--fa2 is scored on its own: clips holding the word count as false alarms there and only there."""
+    import json
+    import shutil
+    from triggerword import evaluate
+    dev, fa, fa2 = tmp_path / "dev", tmp_path / "fa", tmp_path / "fa2"
+    for d in (dev, fa, fa2):
+        d.mkdir()
+    for name in ("001.wav", "002.wav"):
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+        shutil.copy(ROOT / "raw_data" / "dev" / name, fa2 / name)  # each holds one "activate"
+        shutil.copy(ROOT / "raw_data" / "backgrounds" / name, fa / name)
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
+    report = tmp_path / "EVAL.md"
+    assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
+                          "--fa2", str(fa2), "--json", "--report", str(report)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    at = out["at_threshold"]
+    hits = at["hits"] + at["false_alarms"]  # every detection in the dev clips
+    assert at["hits"] == 2 and at["fa_per_hour"] == 0.0
+    assert at["fa2_per_hour"] == pytest.approx(hits * 3600 / 20) and at["fa2_clips"] == 2
+    row = next(r for r in out["sweep"] if r["threshold"] == 0.5)
+    assert row["fa2_per_hour"] == at["fa2_per_hour"] and row["fa_per_hour"] == 0.0
+    text = report.read_text()
+    assert f"(second hour: {at['fa2_per_hour']:.1f})" in text and "false alarms / h, second hour" in text
+    assert f"| 0.50 | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | 0.0 | {row['fa2_per_hour']:.1f} |" in text
+    assert evaluate.main(["--dev", str(dev), "--fa2", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none: no such folder" in err[0] and "--seed 8" in err[0]

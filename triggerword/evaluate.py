@@ -12,7 +12,10 @@ hour on audio without the word, and both across thresholds.
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
 (``cache/heldout/fa``: an hour without the word; ``cache/heldout/engine``: labelled clips from the
-engine no training voice comes from, the best stand-in we have for voices never heard).
+engine no training voice comes from, the best stand-in we have for voices never heard). ``--fa2``
+takes a second such hour (``--target heldout --seed 8 --dev 0 --out cache/heldout-seed8``), scored
+apart from the first, so that a threshold chosen on one hour can be reported on the other: two
+hours of the same making differed by a factor of 1.6 to 2.4 for the same model.
 
 Clips are prepared as the workbook prepares them: read, loudness set to -20 dBFS over the clip,
 spectrogram of channel 0.
@@ -107,15 +110,17 @@ def predict_keras(model, feats, batch_size=8):
     return model.predict(np.stack(feats), batch_size=batch_size, verbose=0)[:, :, 0]
 
 
-def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None):
-    """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, engine_f1).
+def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None):
+    """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, fa2_per_hour, engine_f1).
 
-    ``engine``: (probabilities, truths) of the held-out-engine clips, or None.
+    ``engine``: (probabilities, truths) of the held-out-engine clips, or None; ``fa_probs``, ``fa2_probs``:
+    probabilities of the first and second hour without the word, or None.
     """
     rows = []
     for t in thresholds:
         row = score_clips(dev_probs, dev_truths, t)
-        row["fa_per_hour"] = false_alarms_per_hour(fa_probs, t) if fa_probs is not None and len(fa_probs) else None
+        for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs)):
+            row[key] = false_alarms_per_hour(probs, t) if probs is not None and len(probs) else None
         row["engine_f1"] = score_clips(engine[0], engine[1], t)["f1"] if engine is not None else None
         rows.append(row)
     return rows
@@ -139,6 +144,8 @@ def plot_sweep(rows, path, title="threshold sweep"):
     if rows and rows[0].get("fa_per_hour") is not None:
         ax2 = ax.twinx()
         ax2.plot(t, [r["fa_per_hour"] for r in rows], color="black", ls="--", label="false alarms / hour")
+        if rows[0].get("fa2_per_hour") is not None:
+            ax2.plot(t, [r["fa2_per_hour"] for r in rows], color="grey", ls="--", label="the same, second hour")
         ax2.set_ylabel("false alarms per hour")
         ax2.set_yscale("symlog")
         ax2.legend(loc="lower left")
@@ -149,10 +156,11 @@ def plot_sweep(rows, path, title="threshold sweep"):
     plt.close(fig)
 
 
-def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold):
-    """Dev scores, false alarms per hour and held-out-engine F1 of another model on the same audio."""
+def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None):
+    """Dev scores, false alarms per hour (each hour) and held-out-engine F1 of another model on the same audio."""
     out = score_clips(list(predict_keras(model, dev_feats)), dev_truths, threshold)
-    out["fa_per_hour"] = false_alarms_per_hour(predict_keras(model, fa_feats), threshold) if fa_feats else None
+    for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats)):
+        out[key] = false_alarms_per_hour(predict_keras(model, feats), threshold) if feats else None
     if engine is not None:
         e_feats, e_truths = engine
         out["engine_f1"] = score_clips(list(predict_keras(model, e_feats)), e_truths, threshold)["f1"]
@@ -209,17 +217,24 @@ def ablation_lines(compared, base_recipe):
         return []
     from triggerword.train import RECIPE
     base_recipe = {**RECIPE, **base_recipe}  # entries added to the recipe later count at their defaults
+    two = any(c.get("fa2_per_hour") is not None for c in compared)
     lines = ["## Ablations (the latest epoch of each run, scored on the same audio)", "",
              "| run | epochs | recipe, where it differs from the shipped run's | dev P / R / F1 | false alarms / h "
-             "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |"]
+             + ("| false alarms / h, second hour " if two else "") + "| held-out engine F1 |",
+             "| --- | --- | --- | --- | --- | --- |" + (" --- |" if two else "")]
     for c in compared:
         diff = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted({**RECIPE, **c["recipe"]}.items())
                          if base_recipe.get(k) != v) or "the same"
-        fa = "" if c.get("fa_per_hour") is None else f"{c['fa_per_hour']:.0f}"
         ef = "" if c.get("engine_f1") is None else f"{c['engine_f1']:.3f}"
         lines.append(f"| {c['label']} (`{c['run']}`) | {c['epochs']} | {diff} | {c['precision']:.3f} / "
-                     f"{c['recall']:.3f} / {c['f1']:.3f} | {fa} | {ef} |")
+                     f"{c['recall']:.3f} / {c['f1']:.3f} | {_fa_cells(c, two, '.0f')} | {ef} |")
     return lines + [""]
+
+
+def _fa_cells(row, two, fmt=".1f"):
+    """The false-alarm cells of a table row: the first hour, and the second when the table has it."""
+    cells = [row.get(k) for k in (("fa_per_hour", "fa2_per_hour") if two else ("fa_per_hour",))]
+    return " | ".join("" if v is None else format(v, fmt) for v in cells)
 
 
 def write_report(args, at, rows, names, truths):
@@ -230,7 +245,11 @@ def write_report(args, at, rows, names, truths):
              f"{sum(len(t) for t in truths)} \"activate\"s (held-out voices speaking sentences)",
              f"- false-alarm audio: `{args.fa}`: {at.get('fa_clips', 0)} clips of 10 s without \"activate\" "
              f"({at.get('fa_clips', 0) * params.CLIP_MS / 3.6e6:.2f} h; held-out voices, near misses, every scene kind)"
-             if args.fa else "- false-alarm audio: not given (no figure below)",
+             if args.fa else "- false-alarm audio: not given (no figure below)"]
+    if getattr(args, "fa2", None):
+        lines.append(f"- second false-alarm hour: `{args.fa2}`: {at.get('fa2_clips', 0)} clips of 10 s made the same way "
+                     "with another seed, scored apart (the hours' columns below)")
+    lines += [
              f"- held-out engine: `{args.engine}`: {at['engine']['clips']} clips, {at['engine']['activates']} "
              "\"activate\"s from an engine no training voice comes from" if args.engine else
              "- held-out engine: not given", ""]
@@ -272,19 +291,22 @@ def write_report(args, at, rows, names, truths):
               f"- event precision {at['precision']:.3f}, recall {at['recall']:.3f}, F1 {at['f1']:.3f} "
               f"(hits {at['hits']}, false alarms {at['false_alarms']}, misses {at['misses']})"]
     if at.get("fa_per_hour") is not None:
-        lines.append(f"- false alarms per hour: {at['fa_per_hour']:.1f}")
+        lines.append(f"- false alarms per hour: {at['fa_per_hour']:.1f}"
+                     + (f" (second hour: {at['fa2_per_hour']:.1f})" if at.get("fa2_per_hour") is not None else ""))
     if at.get("engine"):
         e = at["engine"]
         lines.append(f"- held-out engine: precision {e['precision']:.3f}, recall {e['recall']:.3f}, F1 {e['f1']:.3f} "
                      f"(hits {e['hits']}, false alarms {e['false_alarms']}, misses {e['misses']})")
     lines += [f"- frame accuracy {at['frame_accuracy']:.3f}; a model that never fires scores "
               f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", "",
-              "## Threshold sweep", "", "| threshold | precision | recall | F1 | false alarms / h | held-out engine F1 |",
-              "| --- | --- | --- | --- | --- | --- |"]
+              "## Threshold sweep", "", "| threshold | precision | recall | F1 | false alarms / h "
+              + ("| false alarms / h, second hour " if at.get("fa2_per_hour") is not None else "")
+              + "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |"
+              + (" --- |" if at.get("fa2_per_hour") is not None else "")]
     for r in rows:
-        fa = "" if r.get("fa_per_hour") is None else f"{r['fa_per_hour']:.1f}"
-        ef = "" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}"
-        lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {fa} | {ef} |")
+        lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+                     f"{_fa_cells(r, at.get('fa2_per_hour') is not None)} | "
+                     + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |")
     if at.get("levels"):
         sets = [k for k in at["levels"][0] if k != "level"]
         lines += ["", "## Loudness", "",
@@ -308,6 +330,9 @@ def main(argv=None):
     parser.add_argument("--model", default="models/model.weights.h5", help="model_f weights (.weights.h5 or .keras)")
     parser.add_argument("--dev", default="raw_data/dev", help="folder of 10-s dev clips with labels.json")
     parser.add_argument("--fa", default=None, help="folder of 10-s clips without the word (false alarms per hour)")
+    parser.add_argument("--fa2", default=None,
+                        help="a second folder of clips without the word, scored apart from --fa (choose a threshold "
+                             "on one hour, report it on the other)")
     parser.add_argument("--engine", default=None,
                         help="folder of held-out-engine clips with labels.json (F1 reported on its own)")
     parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
@@ -332,8 +357,10 @@ def main(argv=None):
         model = load_model_f(args.model)
         labels = load_labels(args.dev)
         engine_labels = load_labels(args.engine) if args.engine else None
-        if args.fa and not os.path.isdir(args.fa):
-            raise FileNotFoundError(f"{args.fa}: no such folder; make it with `triggerword corpus --target heldout`")
+        for folder in (args.fa, args.fa2):
+            if folder and not os.path.isdir(folder):
+                raise FileNotFoundError(f"{folder}: no such folder; make it with `triggerword corpus --target heldout`"
+                                        + (" --seed 8 --dev 0 --out FOLDER`" if folder == args.fa2 else ""))
     except (ModelFileError, FileNotFoundError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
@@ -341,19 +368,24 @@ def main(argv=None):
     names, feats = read_clips(args.dev, sorted(labels))
     dev_probs = predict_keras(model, feats)
     truths = [labels[n] for n in names]
-    fa_probs = None
+    fa_probs = fa2_probs = fa_feats = fa2_feats = None
     if args.fa:
         _, fa_feats = read_clips(args.fa)
         fa_probs = predict_keras(model, fa_feats)
+    if args.fa2:
+        _, fa2_feats = read_clips(args.fa2)
+        fa2_probs = predict_keras(model, fa2_feats)
     engine = engine_inputs = None
     if engine_labels is not None:
         e_names, e_feats = read_clips(args.engine, sorted(engine_labels))
         engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
         engine = (predict_keras(model, e_feats), engine_inputs[1])
-    rows = sweep(dev_probs, truths, fa_probs, engine=engine)
+    rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs)
     at = score_clips(dev_probs, truths, args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
     at["fa_clips"] = 0 if fa_probs is None else len(fa_probs)
+    at["fa2_per_hour"] = false_alarms_per_hour(fa2_probs, args.threshold) if fa2_probs is not None else None
+    at["fa2_clips"] = 0 if fa2_probs is None else len(fa2_probs)
     if engine is not None:
         at["engine"] = score_clips(engine[0], engine[1], args.threshold)
         at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))
@@ -363,7 +395,7 @@ def main(argv=None):
     compared = []
     for label, run in runs:
         other = load_model_f(os.path.join(run, "keras", "model.weights.h5"))
-        scores = compare_scores(other, feats, truths, fa_feats if args.fa else None, engine_inputs, args.threshold)
+        scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats)
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
@@ -382,6 +414,9 @@ def main(argv=None):
               f"(hits {at['hits']}, false alarms {at['false_alarms']}, misses {at['misses']})")
         if at["fa_per_hour"] is not None:
             print(f"false alarms per hour {at['fa_per_hour']:.1f} (over {at['fa_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
+        if at["fa2_per_hour"] is not None:
+            print(f"false alarms per hour, second hour {at['fa2_per_hour']:.1f} "
+                  f"(over {at['fa2_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
         if at.get("engine"):
             e = at["engine"]
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
@@ -392,6 +427,7 @@ def main(argv=None):
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
+            fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
             print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
                   f"recall {c['recall']:.3f}  F1 {c['f1']:.3f}{fa}{ef}")
