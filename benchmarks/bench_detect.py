@@ -13,7 +13,8 @@
    file mode (centred loudness window) and the microphone mode (trailing window). This needs a trained
    model: with random weights the number means nothing, and the script says so.
 5. long audio: the dev clips (and ``cache/heldout/engine`` when it is there) end to end as one stream
-   of several minutes, scored per ``--state`` (lanes, carry) against the same clips run one by one.
+   of several minutes, scored per ``--state`` (lanes, carry) and in the microphone mode (trailing
+   window, ``--state lanes``) against the same clips run one by one.
 
 The test audio is made here: speech (espeak-ng, else a synthetic voice) every 7 s over noise. Timings
 are wall-clock on whatever else the machine is doing, with the CPU time beside them: on a shared
@@ -149,6 +150,9 @@ def long_stream(weights, folders):
     for state in ("lanes", "carry"):
         times = detection_times(weights, audio, params.SAMPLE_RATE, block=4410, state=state)
         rows[f"one stream, --state {state}"] = list(match_events(times, ends, params.HIT_BEFORE_S, params.HIT_AFTER_S))
+    # the microphone's trailing loudness window, over minutes rather than from the start of each clip
+    times = detection_times(weights, audio, params.SAMPLE_RATE, block=4410, mode="trailing")
+    rows["one stream, microphone"] = list(match_events(times, ends, params.HIT_BEFORE_S, params.HIT_AFTER_S))
     print(f"   {len(audio) / params.SAMPLE_RATE / 60:.1f} min of audio, {len(ends)} activates")
     for label, (h, fa, m) in rows.items():
         sc = event_scores(h, fa, m)
