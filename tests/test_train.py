@@ -544,3 +544,37 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert evaluate.main(["--dev", str(dev), "--fa2", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none: no such folder" in err[0] and "--seed 8" in err[0]
+
+
+def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus):
+    """--set ema=D: training itself is unchanged, the run ships the moving average of its weights,
+    and a resumed run averages on exactly as one that never stopped."""
+    torch = pytest.importorskip("torch")
+    from triggerword.model import load_model_f
+    from triggerword.torch_model import keras_weights, TorchModelF
+    from triggerword.train import main
+
+    def run(name, *extra):
+        return ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / name), "--examples", "4",
+                "--batch-size", "2", "--workers", "0", "--threads", "1", *extra]
+
+    assert main(run("plain", "--epochs", "2")) == 0
+    assert main(run("ema", "--epochs", "2", "--set", "ema=0.5")) == 0
+    assert main(run("resumed", "--epochs", "1", "--set", "ema=0.5")) == 0
+    assert main(run("resumed", "--epochs", "2", "--resume")) == 0
+    load = lambda name: torch.load(tmp_path / name / "checkpoint.pt", map_location="cpu", weights_only=False)
+    plain, ema, resumed = load("plain"), load("ema"), load("resumed")
+    same = lambda a, b: all(torch.equal(a[k], b[k]) for k in a)
+    assert same(plain["model"], ema["model"])              # the average does not change what is trained
+    assert same(plain["weights"], plain["model"])          # without ema the run ships what it trained
+    assert not same(ema["weights"], ema["model"])          # with it, something else: the average
+    assert same(resumed["weights"], ema["weights"]) and same(resumed["model"], ema["model"])
+    # what keras/ holds and what --export writes are the average
+    net = TorchModelF()
+    net.load_state_dict(ema["weights"])
+    want = keras_weights(net)
+    got = load_model_f(str(tmp_path / "ema" / "keras" / "model.weights.h5")).get_weights()
+    assert all(np.allclose(w, g, atol=1e-6) for w, g in zip(want, got))
+    assert main(["--run", str(tmp_path / "ema"), "--export", str(tmp_path / "out"), "--export-epoch", "last"]) == 0
+    exported = load_model_f(str(tmp_path / "out" / "model.weights.h5")).get_weights()
+    assert all(np.allclose(w, g, atol=1e-6) for w, g in zip(want, exported))

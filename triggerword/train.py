@@ -15,9 +15,16 @@ while the main process trains, so both cores work. The network trained is the Py
 ``model_f`` (``triggerword.torch_model``: measured three times faster than Keras on this CPU); every
 checkpoint is also written as the Keras ``model_f`` (``<run>/keras/model.*``), which is what ships.
 
-Outputs in ``--run``: ``checkpoint.pt`` (resumable: weights, optimiser, epoch, log),
+Outputs in ``--run``: ``checkpoint.pt`` (resumable: weights, optimiser, epoch, log, the random state
+of dropout, so that a resumed run trains exactly as one that never stopped),
 ``log.csv`` (loss and dev scores per epoch), ``best.pt`` (best dev F1 at threshold 0.5),
 ``keras/`` (the latest weights as Keras files), ``recipe.json``.
+
+With the recipe's ``ema`` above 0 (e.g. ``--set ema=0.99``), the weights scored on the dev set,
+written to ``keras/`` and exported are a moving average of the trained weights, updated after each
+batch (``torch.optim.swa_utils``; BatchNorm statistics averaged too): ``w_avg = ema * w_avg + (1 -
+ema) * w``, about the last 1 / (1 - ema) batches. It evens out where a single batch leaves the
+weights, which at this batch size swings dev F1 by several points from one epoch to the next.
 """
 import argparse
 import csv
@@ -53,6 +60,7 @@ RECIPE = {
                                            # "near", "ask", "talk"
     "hard_negatives": None,    # a `triggerword mine` file: the negatives a model fired on, with its scores
     "hard_weight": 0,          # each mined clip scored s is drawn about 1 + hard_weight * s times as often
+    "ema": 0,                  # > 0: ship an exponential moving average of the weights, this decay per batch
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
@@ -471,7 +479,7 @@ def _export(args):
         return 1
     state = torch.load(path, map_location="cpu", weights_only=False)
     net = TorchModelF(state["recipe"]["dropout"])
-    net.load_state_dict(state["model"])
+    net.load_state_dict(state.get("weights") or state["model"])  # "weights": what the run ships (its average)
     model = to_keras(net)
     if args.calibrate is not None:
         shift_threshold(model, args.calibrate)
@@ -523,6 +531,8 @@ def _main(args):
         net = TorchModelF(recipe["dropout"])
         net.load_state_dict(state["model"])
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
+        if state.get("torch_rng") is not None:  # dropout goes on as if the run had never stopped
+            torch.set_rng_state(state["torch_rng"])
         print(f"resuming {args.run} after epoch {start_epoch}")
     net.to(args.device)  # before the optimiser, whose state then lands on the same device
     opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
@@ -533,6 +543,12 @@ def _main(args):
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
             group["lr"] = args.learning_rate
+    ema = None
+    if recipe.get("ema", 0) > 0:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        ema = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(recipe["ema"]), use_buffers=True)
+        if state is not None and state.get("ema_state") is not None:
+            ema.load_state_dict(state["ema_state"])
     init = args.init
     if init is None and args.resume:  # a resume keeps where the run began
         init = recorded_init(args.run)
@@ -559,25 +575,30 @@ def _main(args):
             loss = loss_fn(net(x)[:, :, 0], y)
             loss.backward()
             opt.step()
+            if ema is not None:
+                ema.update_parameters(net)
             total += loss.item() * len(x)
             count += len(x)
             bar.set_postfix(loss=f"{total / count:.4f}")
         row = {"epoch": epoch + 1, "lr": recipe["learning_rate"], "loss": round(total / count, 5),
                "seconds": round(time.time() - started, 1), "cpu_s": round(_cpu_seconds() - cpu_started, 1)}
+        shipped = net if ema is None else ema.module
         if dev is not None:
-            scores = score_clips(list(predict_torch(net, dev[1])), dev[2], params.DEFAULT_THRESHOLD)
+            scores = score_clips(list(predict_torch(shipped, dev[1])), dev[2], params.DEFAULT_THRESHOLD)
             row.update({k: round(scores[k], 4) for k in ("precision", "recall", "f1")})
         log.append(row)
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         f1 = row.get("f1", -row["loss"])
         state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "log": log,
-                 "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": f1}
+                 "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": f1,
+                 "weights": shipped.state_dict(), "ema_state": None if ema is None else ema.state_dict(),
+                 "torch_rng": torch.get_rng_state()}
         torch.save(state, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
         if f1 >= best_f1:
             best_f1 = f1
             torch.save(state, os.path.join(args.run, "best.pt"))
-        save_model_f(to_keras(net), os.path.join(args.run, "keras"))
+        save_model_f(to_keras(shipped), os.path.join(args.run, "keras"))
         with open(os.path.join(args.run, "log.csv"), "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(log[-1].keys()))
             writer.writeheader()
