@@ -297,15 +297,15 @@ def write_report(args, at, rows, names, truths):
         e = at["engine"]
         lines.append(f"- held-out engine: precision {e['precision']:.3f}, recall {e['recall']:.3f}, F1 {e['f1']:.3f} "
                      f"(hits {e['hits']}, false alarms {e['false_alarms']}, misses {e['misses']})")
+    two = at.get("fa2_per_hour") is not None
     lines += [f"- frame accuracy {at['frame_accuracy']:.3f}; a model that never fires scores "
               f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", "",
               "## Threshold sweep", "", "| threshold | precision | recall | F1 | false alarms / h "
-              + ("| false alarms / h, second hour " if at.get("fa2_per_hour") is not None else "")
-              + "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |"
-              + (" --- |" if at.get("fa2_per_hour") is not None else "")]
+              + ("| false alarms / h, second hour " if two else "")
+              + "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |" + (" --- |" if two else "")]
     for r in rows:
         lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
-                     f"{_fa_cells(r, at.get('fa2_per_hour') is not None)} | "
+                     f"{_fa_cells(r, two)} | "
                      + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |")
     if at.get("levels"):
         sets = [k for k in at["levels"][0] if k != "level"]
@@ -359,8 +359,8 @@ def main(argv=None):
         engine_labels = load_labels(args.engine) if args.engine else None
         for folder in (args.fa, args.fa2):
             if folder and not os.path.isdir(folder):
-                raise FileNotFoundError(f"{folder}: no such folder; make it with `triggerword corpus --target heldout`"
-                                        + (" --seed 8 --dev 0 --out FOLDER`" if folder == args.fa2 else ""))
+                make = "triggerword corpus --target heldout" + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else "")
+                raise FileNotFoundError(f"{folder}: no such folder; make it with `{make}`")
     except (ModelFileError, FileNotFoundError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1

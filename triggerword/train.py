@@ -98,8 +98,8 @@ def load_named(folder, warn=print):
         raise CorpusError(f"{folder}: folder not found; make the corpus with "
                           "`triggerword corpus --target cache` (or point --corpus at raw_data)")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav"))
-    named = [(name, x) for name, x in ((name, read_clip(os.path.join(folder, name), warn)) for name in names)
-             if x is not None]
+    named = [(name, read_clip(os.path.join(folder, name), warn)) for name in names]
+    named = [(name, x) for name, x in named if x is not None]
     if not named:
         raise CorpusError(f"{folder}: no readable WAV clips; make the corpus with "
                           "`triggerword corpus --target cache`")
@@ -264,13 +264,18 @@ def _as_float(x):
     return x.astype(np.float32) / 32768.0
 
 
+def random_background(backgrounds, rng):
+    """10 s of a background drawn by ``rng`` (which clip, then where in it), float32 in [-1, 1]."""
+    background = backgrounds[rng.integers(len(backgrounds))]
+    offset = int(rng.integers(0, len(background) - params.CLIP_SAMPLES + 1))
+    return _as_float(background[offset:offset + params.CLIP_SAMPLES])
+
+
 def make_training_example(corpus, rng, recipe=RECIPE):
     """One augmented example: (features (TX, N_FREQ) float32, labels (TY,) float32)."""
     from triggerword import augment
     from triggerword.synth import features, make_example
-    background = corpus.backgrounds[rng.integers(len(corpus.backgrounds))]
-    offset = int(rng.integers(0, len(background) - params.CLIP_SAMPLES + 1))
-    background = _as_float(background[offset:offset + params.CLIP_SAMPLES])
+    background = random_background(corpus.backgrounds, rng)
 
     def word(take, rng):
         x = _as_float(take)
