@@ -1,5 +1,6 @@
 """The trainer's parts: example synthesis, the PyTorch twin of model_f, scoring, a tiny real run."""
 import csv
+import math
 import os
 import re
 from pathlib import Path
@@ -578,3 +579,31 @@ def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus):
     assert main(["--run", str(tmp_path / "ema"), "--export", str(tmp_path / "out"), "--export-epoch", "last"]) == 0
     exported = load_model_f(str(tmp_path / "out" / "model.weights.h5")).get_weights()
     assert all(np.allclose(w, g, atol=1e-6) for w, g in zip(want, exported))
+
+
+def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_corpus):
+    """--set lr_decay_epochs=N: from learning_rate at the start, half way at N/2, lr_final from N on;
+    without it the rate is constant; a run's log.csv records the rate its last batch used."""
+    pytest.importorskip("torch")
+    from triggerword.train import learning_rate_at, main
+
+    recipe = {"learning_rate": 1e-3, "lr_decay_epochs": 10, "lr_final": 1e-5}
+    assert learning_rate_at(recipe, 0) == pytest.approx(1e-3)
+    assert learning_rate_at(recipe, 5) == pytest.approx((1e-3 + 1e-5) / 2)  # cos(pi/2) = 0: the mean of the ends
+    assert learning_rate_at(recipe, 10) == pytest.approx(1e-5)
+    assert learning_rate_at(recipe, 25) == pytest.approx(1e-5)
+    rates = [learning_rate_at(recipe, t / 4) for t in range(41)]
+    assert all(a > b for a, b in zip(rates, rates[1:]))  # strictly falling until N
+    assert learning_rate_at({"learning_rate": 3e-4}, 7) == 3e-4
+    assert learning_rate_at({"learning_rate": 3e-4, "lr_decay_epochs": 0, "lr_final": 0.0}, 7) == 3e-4
+
+    run = tmp_path / "decay"
+    args = ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4", "--batch-size", "2",
+            "--workers", "0", "--threads", "1", "--epochs", "3", "--learning-rate", "0.001",
+            "--set", "lr_decay_epochs=2", "--set", "lr_final=0.0001"]
+    assert main(args) == 0
+    with open(run / "log.csv") as f:
+        logged = [float(row["lr"]) for row in csv.DictReader(f)]
+    # two batches an epoch: the last batch of epoch 1 uses the rate at 0.5 epochs, of epoch 2 at 1.5, of epoch 3 the floor
+    want = [1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(math.pi * t / 2)) for t in (0.5, 1.5)] + [1e-4]
+    assert logged == pytest.approx(want, rel=1e-3)

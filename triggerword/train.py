@@ -29,6 +29,7 @@ weights, which at this batch size swings dev F1 by several points from one epoch
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 import time
@@ -61,6 +62,8 @@ RECIPE = {
     "hard_negatives": None,    # a `triggerword mine` file: the negatives a model fired on, with its scores
     "hard_weight": 0,          # each mined clip scored s is drawn about 1 + hard_weight * s times as often
     "ema": 0,                  # > 0: ship an exponential moving average of the weights, this decay per batch
+    "lr_decay_epochs": 0,      # > 0: the rate falls from learning_rate to lr_final along a half cosine over this many
+    "lr_final": 0.0,           #   epochs of the run (set per batch), then stays there; 0: the rate is constant
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
@@ -380,6 +383,18 @@ def predict_torch(net, feats, batch_size=8):
     return np.concatenate(out) if out else np.zeros((0, params.TY), np.float32)
 
 
+def learning_rate_at(recipe, epochs_done):
+    """The rate after ``epochs_done`` epochs of this run (a float: batches count as fractions of an epoch).
+
+    With ``lr_decay_epochs`` N > 0 it follows half a cosine from ``learning_rate`` down to ``lr_final``
+    over N epochs and stays at ``lr_final`` after; with N = 0 it is ``learning_rate`` throughout."""
+    base, n = recipe["learning_rate"], recipe.get("lr_decay_epochs", 0)
+    if not n:
+        return base
+    final = recipe.get("lr_final", 0.0)
+    return final + (base - final) * 0.5 * (1.0 + math.cos(math.pi * min(epochs_done / n, 1.0)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default="cache/corpus", help="folder with activates/, negatives/, backgrounds/")
@@ -574,7 +589,10 @@ def _main(args):
         net.train()
         started, cpu_started, total, count = time.time(), _cpu_seconds(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch")
-        for x, y in bar:
+        for step, (x, y) in enumerate(bar):
+            if recipe.get("lr_decay_epochs", 0):
+                for group in opt.param_groups:
+                    group["lr"] = learning_rate_at(recipe, epoch + step / len(loader))
             x, y = x.to(args.device), y.to(args.device)
             opt.zero_grad()
             loss = loss_fn(net(x)[:, :, 0], y)
@@ -585,7 +603,7 @@ def _main(args):
             total += loss.item() * len(x)
             count += len(x)
             bar.set_postfix(loss=f"{total / count:.4f}")
-        row = {"epoch": epoch + 1, "lr": recipe["learning_rate"], "loss": round(total / count, 5),
+        row = {"epoch": epoch + 1, "lr": float(f"{opt.param_groups[0]['lr']:.4g}"), "loss": round(total / count, 5),
                "seconds": round(time.time() - started, 1), "cpu_s": round(_cpu_seconds() - cpu_started, 1)}
         shipped = net if ema is None else ema.module
         if dev is not None:
