@@ -597,6 +597,11 @@ def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_
     assert learning_rate_at({"learning_rate": 3e-4}, 7) == 3e-4
     assert learning_rate_at({"learning_rate": 3e-4, "lr_decay_epochs": 0, "lr_final": 0.0}, 7) == 3e-4
 
+    for bad in ("lr_decay_epochs=-3", 'lr_final="low"'):
+        with pytest.raises(SystemExit):
+            main(["--corpus", str(tiny_corpus), "--run", str(tmp_path / "bad"), "--set", bad])
+    assert not (tmp_path / "bad").exists()
+
     run = tmp_path / "decay"
     args = ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4", "--batch-size", "2",
             "--workers", "0", "--threads", "1", "--epochs", "3", "--learning-rate", "0.001",

@@ -440,6 +440,9 @@ def main(argv=None):
             changes[key] = json.loads(value)
         except json.JSONDecodeError:
             parser.error(f"--set {item}: the value is not JSON (write lists as [2,6])")
+        if key in ("lr_decay_epochs", "lr_final") and not (
+                isinstance(changes[key], (int, float)) and not isinstance(changes[key], bool) and changes[key] >= 0):
+            parser.error(f"--set {item}: {key} must be a number, 0 or more")
     args.set = changes
     try:
         return _main(args)
