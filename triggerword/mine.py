@@ -40,8 +40,8 @@ def score_window(probabilities, start_ms, length_ms):
 def clip_features(clip, backgrounds, rng):
     """Features of ``clip`` (int16) alone on a background, 1 s in, the mix at -20 dBFS."""
     from triggerword.synth import db_to_gain, features, normalise, overlay
-    from triggerword.train import random_background
-    mix = random_background(backgrounds, rng) * db_to_gain(rng.uniform(-32.0, -8.0))
+    from triggerword.train import RECIPE, random_background
+    mix = random_background(backgrounds, rng) * db_to_gain(rng.uniform(*RECIPE["background_db"]))
     overlay(mix, clip.astype(np.float32) / 32768.0, START_MS)
     return features(np.clip(normalise(mix, params.TARGET_DBFS), -1.0, 32767 / 32768))
 
