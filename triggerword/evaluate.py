@@ -90,11 +90,20 @@ def labels_for(ends_ms):
     return y
 
 
-def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS):
-    """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning."""
+def _bar(items, desc, unit, show=True):
+    """A progress bar on stderr (stdout stays clean for --json); silent when ``show`` is false."""
+    from tqdm import tqdm
+    return tqdm(items, desc=desc, unit=unit, disable=not show, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False):
+    """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning.
+
+    ``progress``: show a bar on stderr while reading (the command line does; library calls stay quiet).
+    """
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
-    for name in names:
+    for name in _bar(names, f"reading {folder}", "clip", progress):
         try:
             feats.append(clip_features(os.path.join(folder, name), target_dbfs))
             kept.append(name)
@@ -175,7 +184,7 @@ def level_scores(model, sets, levels, threshold):
     {"level", label: scores...}.
     """
     rows = []
-    for level in levels:
+    for level in _bar(levels, "scoring levels", "level", len(levels) > 1):
         row = {"level": level}
         for label, folder, labels in sets:
             names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, target_dbfs=level)
@@ -365,19 +374,19 @@ def main(argv=None):
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
     start = time.time()
-    names, feats = read_clips(args.dev, sorted(labels))
+    names, feats = read_clips(args.dev, sorted(labels), progress=True)
     dev_probs = predict_keras(model, feats)
     truths = [labels[n] for n in names]
     fa_probs = fa2_probs = fa_feats = fa2_feats = None
     if args.fa:
-        _, fa_feats = read_clips(args.fa)
+        _, fa_feats = read_clips(args.fa, progress=True)
         fa_probs = predict_keras(model, fa_feats)
     if args.fa2:
-        _, fa2_feats = read_clips(args.fa2)
+        _, fa2_feats = read_clips(args.fa2, progress=True)
         fa2_probs = predict_keras(model, fa2_feats)
     engine = engine_inputs = None
     if engine_labels is not None:
-        e_names, e_feats = read_clips(args.engine, sorted(engine_labels))
+        e_names, e_feats = read_clips(args.engine, sorted(engine_labels), progress=True)
         engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
         engine = (predict_keras(model, e_feats), engine_inputs[1])
     rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs)
@@ -393,7 +402,7 @@ def main(argv=None):
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
     compared = []
-    for label, run in runs:
+    for label, run in _bar(runs, "scoring --compare runs", "model", len(runs) > 1):
         other = load_model_f(os.path.join(run, "keras", "model.weights.h5"))
         scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats)
         scores.update(label=label, run=run, **run_facts(run))
