@@ -165,6 +165,10 @@ def test_heldout_target_is_held_out_and_word_free(tmp_path):
             assert _voice_ids(r) <= held and r["engine"] == "flite", r
     bank = json.loads((a / ".work" / "bank-voices.json").read_text())
     assert bank and {v["voice"] for v in bank.values()} <= held
+    # the readings the no-word hour is mixed from keep their texts (`triggerword evaluate --readings`)
+    readings = {k: v for k, v in bank.items() if k.startswith(".work/fa-speech/")}
+    assert readings and all((a / k).is_file() for k in readings)
+    assert all(v["text"] in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE for v in readings.values())
 
 
 def test_training_sentences_are_new_texts():

@@ -612,3 +612,46 @@ def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_
     # two batches an epoch: the last batch of epoch 1 uses the rate at 0.5 epochs, of epoch 2 at 1.5, of epoch 3 the floor
     want = [1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(math.pi * t / 2)) for t in (0.5, 1.5)] + [1e-4]
     assert logged == pytest.approx(want, rel=1e-3)
+
+
+def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
+    """--readings hears each reading of the no-word hour alone and names the ones the model fires on."""
+    import json
+    import shutil
+    from td_utils import read_wav
+    from triggerword import evaluate
+    held = tmp_path / "heldout"
+    dev, fa, speech = tmp_path / "dev", held / "fa", held / ".work" / "fa-speech"
+    for d in (dev, fa, speech):
+        d.mkdir(parents=True)
+    shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", dev / "001.wav")
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
+    shutil.copy(ROOT / "raw_data" / "backgrounds" / "001.wav", fa / "0001.wav")
+    texts = {}
+    # a take of the word itself (which no real reading of that hour holds), a near miss, an everyday word
+    for name, clip, text in (("a", "activates/001.wav", "activate"), ("b", "negatives/019.wav", "captivate"),
+                             ("c", "negatives/002.wav", "question")):
+        _, data = read_wav(ROOT / "raw_data" / clip)
+        np.save(speech / f"{name}.npy", (data[:, 0] / 32768).astype(np.float32))
+        texts[f".work/fa-speech/{name}.npy"] = {"voice": "kokoro:x", "licence": "Apache-2.0", "text": text}
+    (held / ".work" / "bank-voices.json").write_text(json.dumps(texts))
+    model, report = str(ROOT / "models" / "model.weights.h5"), tmp_path / "EVAL.md"
+    common = ["--model", model, "--dev", str(dev), "--fa", str(fa), "--readings"]
+    assert evaluate.main(common + ["--json", "--report", str(report)]) == 0
+    rows = {r["text"]: r for r in json.loads(capsys.readouterr().out)["at_threshold"]["readings"]}
+    assert set(rows) == {"activate", "captivate", "question"}
+    assert rows["activate"]["fires"] == 1 and rows["activate"]["peak"] >= 0.5
+    assert rows["question"]["fires"] == 0 and rows["question"]["peak"] < rows["activate"]["peak"]
+    assert [rows[t]["near_miss"] for t in ("activate", "captivate", "question")] == [False, True, False]
+    text = report.read_text()
+    assert "## Which readings fire" in text and "| kokoro:x | activate |" in text and "| question |" not in text
+    # the summary counts what the rows say: the word fires, the everyday word does not
+    fired_near = int(rows["captivate"]["fires"] > 0)
+    assert f"{fired_near} of 1 readings holding a near miss" in text and "1 of 2 of the others" in text
+    # readings made before their texts were recorded: one line naming the file and the fix
+    for v in texts.values():
+        del v["text"]
+    (held / ".work" / "bank-voices.json").write_text(json.dumps(texts))
+    assert evaluate.main(common) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bank-voices.json" in err[0] and "--target heldout" in err[0]

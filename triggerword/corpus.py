@@ -976,7 +976,7 @@ def run_bank(job: Job, out: Path) -> list:
     tmp = path.with_name(path.name + ".part.npy")
     np.save(tmp, audio.astype(np.float32))
     os.replace(tmp, path)
-    return [{"bank": item.names[0], "voice": row.id, "licence": row.licence}]
+    return [{"bank": item.names[0], "voice": row.id, "licence": row.licence, "text": item.text}]
 
 
 # ---------------------------------------------------------------------------------------- backgrounds
@@ -1640,6 +1640,9 @@ def _run_job(args) -> tuple[str, list, list]:
         rows = json.loads(done.read_text())
         if all((out / r["path"]).is_file() for r in rows if "path" in r) and \
                 all((out / r["bank"]).is_file() for r in rows if "bank" in r):
+            for r in rows:  # banks made before their texts were recorded
+                if "bank" in r and job.items:
+                    r.setdefault("text", job.items[0].text)
             return job.key, rows, []
     try:
         if job.kind == "takes":
@@ -1728,7 +1731,7 @@ def _renumber(stage: Path, rows: list, width: int) -> list:
 
 
 def _store_bank_voices(out: Path, rows: list) -> None:
-    meta = {r["bank"]: {"voice": r["voice"], "licence": r["licence"]} for r in rows if "bank" in r}
+    meta = {r["bank"]: {k: r[k] for k in ("voice", "licence", "text") if k in r} for r in rows if "bank" in r}
     path = out / ".work" / "bank-voices.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     known = json.loads(path.read_text()) if path.is_file() else {}

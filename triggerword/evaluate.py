@@ -193,6 +193,71 @@ def level_scores(model, sets, levels, threshold):
     return rows
 
 
+def load_readings(heldout):
+    """{file: {"voice", "text", ...}} of the readings the no-word hour in ``heldout`` is mixed from.
+
+    ``triggerword corpus --target heldout`` keeps them in ``<heldout>/.work/fa-speech/`` and their
+    texts in ``.work/bank-voices.json``. Raises FileNotFoundError or ValueError with the fix.
+    """
+    meta_path = os.path.join(heldout, ".work", "bank-voices.json")
+    if not os.path.isfile(meta_path):
+        raise FileNotFoundError(f"{meta_path}: missing; make it with `triggerword corpus --target heldout`")
+    with open(meta_path) as f:
+        meta = {k: v for k, v in json.load(f).items() if k.startswith(".work/fa-speech/")}
+    if not meta:
+        raise FileNotFoundError(f"{meta_path}: lists no readings of the no-word hour; make them with "
+                                "`triggerword corpus --target heldout`")
+    if any("text" not in v for v in meta.values()):
+        raise ValueError(f"{meta_path}: made before the readings' texts were recorded; rerun "
+                         "`triggerword corpus --target heldout` (it keeps every file and records them)")
+    return meta
+
+
+def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
+    """Each reading that the no-word hour in ``heldout`` is mixed from (``meta``: ``load_readings``),
+    heard on its own.
+
+    A false alarm in a mixed scene does not say which words caused it. Here each reading is put
+    alone 1 s into 10 s of silence, prepared as every clip is (-20 dBFS over the clip), and scored.
+    Returns rows {"voice", "text", "peak" (highest output), "fires" (detections at ``threshold``),
+    "near_miss" (the text holds a word from ``corpus.NEAR_MISSES``)}, highest peak first.
+    """
+    import re
+
+    from td_utils import samples_clip_spectrogram
+    from triggerword.corpus import NEAR_MISSES
+    near = re.compile(r"\b(" + "|".join(map(re.escape, NEAR_MISSES)) + r")", re.IGNORECASE)
+    names, feats = sorted(meta), []
+    for name in _bar(names, "readings", "reading", len(names) > 1):
+        x = np.zeros(params.CLIP_SAMPLES)
+        speech = np.load(os.path.join(heldout, name)).astype(np.float64)[: params.CLIP_SAMPLES - params.SAMPLE_RATE]
+        x[params.SAMPLE_RATE: params.SAMPLE_RATE + len(speech)] = speech * 32767
+        feats.append(samples_clip_spectrogram(x).T.astype(np.float32))
+    probs = predict_keras(model, feats)
+    rows = [{"voice": meta[n]["voice"], "text": meta[n]["text"], "peak": round(float(p.max()), 3),
+             "fires": len(detections_s(p, threshold)), "near_miss": bool(near.search(meta[n]["text"]))}
+            for n, p in zip(names, probs)]
+    return sorted(rows, key=lambda r: -r["peak"])
+
+
+def reading_lines(rows, threshold):
+    """The report's section on the readings heard one by one."""
+    def share(sel):
+        n = len(sel)
+        return f"{sum(r['fires'] > 0 for r in sel)} of {n}"
+    near = [r for r in rows if r["near_miss"]]
+    other = [r for r in rows if not r["near_miss"]]
+    lines = ["## Which readings fire", "",
+             "The no-word hour is mixed from readings by the held-out voices. Each reading, put alone in "
+             f"10 s of silence (`--readings`), and the ones the model fires on at {threshold:.2f}: "
+             f"{share(near)} readings holding a near miss (a word from `corpus.NEAR_MISSES`) fire, and "
+             f"{share(other)} of the others.", "",
+             "| peak | fires | near miss | voice | text |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['peak']:.3f} | {r['fires']} | {'yes' if r['near_miss'] else ''} | {r['voice']} | {r['text']} |"
+              for r in rows if r["fires"]]
+    return lines + [""]
+
+
 def _level_name(level):
     return "as recorded" if level is None else f"{level:g} dBFS"
 
@@ -327,6 +392,8 @@ def write_report(args, at, rows, names, truths):
         for r in at["levels"]:
             lines.append(f"| {_level_name(r['level'])} | " + " | ".join(
                 f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
+    if at.get("readings"):
+        lines += [""] + reading_lines(at["readings"], args.threshold)[:-1]
     lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
@@ -353,6 +420,9 @@ def main(argv=None):
                         help="also score the dev set (and the held-out engine) with every clip set to each of these "
                              "loudness levels instead of -20 dBFS; asis keeps each file's own level "
                              "(e.g. --levels -40 -30 -20 -10 asis)")
+    parser.add_argument("--readings", action="store_true",
+                        help="with --fa: also score each reading the no-word hour is mixed from on its own "
+                             "(<FA>/../.work/fa-speech) and list the ones the model fires on, with their text")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
                         help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
@@ -361,6 +431,8 @@ def main(argv=None):
     for item, (label, run) in zip(args.compare, runs):
         if not label or not os.path.exists(os.path.join(run, "keras", "model.weights.h5")):
             parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 (a training run folder)")
+    if args.readings and not args.fa:
+        parser.error("--readings needs --fa (the no-word hour whose readings it scores)")
     from triggerword.model import ModelFileError, load_model_f
     try:
         model = load_model_f(args.model)
@@ -370,7 +442,9 @@ def main(argv=None):
             if folder and not os.path.isdir(folder):
                 make = "triggerword corpus --target heldout" + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else "")
                 raise FileNotFoundError(f"{folder}: no such folder; make it with `{make}`")
-    except (ModelFileError, FileNotFoundError) as exc:
+        heldout = os.path.dirname(os.path.abspath(args.fa)) if args.readings else None
+        readings = load_readings(heldout) if args.readings else None
+    except (ModelFileError, FileNotFoundError, ValueError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
     start = time.time()
@@ -408,6 +482,8 @@ def main(argv=None):
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
+    if args.readings:
+        at["readings"] = reading_peaks(model, heldout, readings, args.threshold)
     if args.levels:
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
@@ -434,6 +510,8 @@ def main(argv=None):
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
+        if at.get("readings"):
+            print("\n".join(reading_lines(at["readings"], args.threshold)[2:-1]))
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
             fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"

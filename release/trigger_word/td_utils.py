@@ -120,8 +120,13 @@ def clip_spectrogram(wav_file, target_dbfs=-20.0):
         from scipy.signal import resample_poly
         g = gcd(rate, SAMPLE_RATE)
         x = resample_poly(x, SAMPLE_RATE // g, rate // g)
+    return samples_clip_spectrogram(x, target_dbfs)
+
+
+def samples_clip_spectrogram(x, target_dbfs=-20.0):
+    """``clip_spectrogram`` of 1-D samples at 44,100 Hz in the int16 range, already in memory."""
     n = SAMPLE_RATE * CLIP_MS // 1000
-    x = np.pad(x[:n], (0, max(0, n - len(x))))
+    x = np.pad(np.asarray(x, dtype=np.float64)[:n], (0, max(0, n - len(x))))
     rms = float(np.sqrt(np.mean(np.square(x))))
     if rms > 0 and target_dbfs is not None:
         x = np.clip(np.round(x * (10 ** (target_dbfs / 20) * 32768 / rms)), -32768, 32767)
