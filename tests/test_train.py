@@ -626,7 +626,10 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
         d.mkdir(parents=True)
     shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", dev / "001.wav")
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
-    shutil.copy(ROOT / "raw_data" / "backgrounds" / "001.wav", fa / "0001.wav")
+    # the hour: a clip holding the word, listed as mixed from the near-miss reading, and a quiet one
+    shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", fa / "0001.wav")
+    shutil.copy(ROOT / "raw_data" / "backgrounds" / "001.wav", fa / "0002.wav")
+    (held / "manifest.csv").write_text("path,kind,text\nfa/0001.wav,fa,b\nfa/0002.wav,fa,c | a-missing\n")
     texts = {}
     # a take of the word itself (which no real reading of that hour holds), a near miss, an everyday word
     for name, clip, text in (("a", "activates/001.wav", "activate"), ("b", "negatives/019.wav", "captivate"),
@@ -638,7 +641,8 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     model, report = str(ROOT / "models" / "model.weights.h5"), tmp_path / "EVAL.md"
     common = ["--model", model, "--dev", str(dev), "--fa", str(fa), "--readings"]
     assert evaluate.main(common + ["--json", "--report", str(report)]) == 0
-    rows = {r["text"]: r for r in json.loads(capsys.readouterr().out)["at_threshold"]["readings"]}
+    at = json.loads(capsys.readouterr().out)["at_threshold"]
+    rows = {r["text"]: r for r in at["readings"]}
     assert set(rows) == {"activate", "captivate", "question"}
     assert rows["activate"]["fires"] == 1 and rows["activate"]["peak"] >= 0.5
     assert rows["question"]["fires"] == 0 and rows["question"]["peak"] < rows["activate"]["peak"]
@@ -648,6 +652,12 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     # the summary counts what the rows say: the word fires, the everyday word does not
     fired_near = int(rows["captivate"]["fires"] > 0)
     assert f"{fired_near} of 1 readings holding a near miss" in text and "1 of 2 of the others" in text
+    # the split of the hour: the clip with the word is the near-miss part and holds every false alarm
+    split = at["fa_by_readings"]
+    assert split["near"]["clips"] == 1 and split["other"]["clips"] == 1
+    assert split["near"]["fa_per_hour"] == pytest.approx(2 * at["fa_per_hour"]) and split["near"]["fa_per_hour"] > 0
+    assert split["other"]["fa_per_hour"] == 0.0
+    assert f"give {split['near']['fa_per_hour']:.1f} false alarms per hour over 1 clips" in text
     # readings made before their texts were recorded: one line naming the file and the fix
     for v in texts.values():
         del v["text"]

@@ -213,6 +213,38 @@ def load_readings(heldout):
     return meta
 
 
+def _near_miss_pattern():
+    """A regular expression matching a word that starts with one of ``corpus.NEAR_MISSES``."""
+    import re
+
+    from triggerword.corpus import NEAR_MISSES
+    return re.compile(r"\b(" + "|".join(map(re.escape, NEAR_MISSES)) + r")", re.IGNORECASE)
+
+
+def hour_by_readings(heldout, meta, fa_names, fa_probs, threshold=params.DEFAULT_THRESHOLD):
+    """False alarms per hour in the no-word clips that hold a reading with a near miss, and in the others.
+
+    ``<heldout>/manifest.csv`` names the readings mixed into each clip (its ``text`` column); a clip
+    counts as near-miss speech when any of them holds a word of ``corpus.NEAR_MISSES``. Returns
+    {"near": {"clips", "fa_per_hour"}, "other": {...}}, or None without a manifest.
+    """
+    import csv
+    path = os.path.join(heldout, "manifest.csv")
+    if not os.path.isfile(path):
+        return None
+    near = _near_miss_pattern()
+    texts = {os.path.splitext(os.path.basename(k))[0]: v["text"] for k, v in meta.items()}
+    with open(path, newline="", encoding="utf-8") as f:
+        said = {os.path.basename(r["path"]): r["text"].split(" | ") for r in csv.DictReader(f) if r["kind"] == "fa"}
+    groups = {"near": [], "other": []}
+    for name, p in zip(fa_names, fa_probs):
+        if name in said:
+            is_near = any(near.search(texts.get(stem, "")) for stem in said[name])
+            groups["near" if is_near else "other"].append(p)
+    return {k: {"clips": len(v), "fa_per_hour": false_alarms_per_hour(v, threshold) if v else None}
+            for k, v in groups.items()}
+
+
 def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
     """Each reading that the no-word hour in ``heldout`` is mixed from (``meta``: ``load_readings``),
     heard on its own.
@@ -222,11 +254,8 @@ def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
     Returns rows {"voice", "text", "peak" (highest output), "fires" (detections at ``threshold``),
     "near_miss" (the text holds a word from ``corpus.NEAR_MISSES``)}, highest peak first.
     """
-    import re
-
     from td_utils import samples_clip_spectrogram
-    from triggerword.corpus import NEAR_MISSES
-    near = re.compile(r"\b(" + "|".join(map(re.escape, NEAR_MISSES)) + r")", re.IGNORECASE)
+    near = _near_miss_pattern()
     names, feats = sorted(meta), []
     for name in _bar(names, "readings", "reading", len(names) > 1):
         x = np.zeros(params.CLIP_SAMPLES)
@@ -240,8 +269,18 @@ def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
     return sorted(rows, key=lambda r: -r["peak"])
 
 
-def reading_lines(rows, threshold):
-    """The report's section on the readings heard one by one."""
+def _split_sentence(split):
+    if not split:
+        return ""
+    def part(g):
+        fa = "no clips" if g["fa_per_hour"] is None else f"{g['fa_per_hour']:.1f} false alarms per hour"
+        return f"{fa} over {g['clips']} clips ({g['clips'] * params.CLIP_MS / 3.6e6:.2f} h)"
+    return (" Split by the readings in them, the hour's clips that hold a near miss give "
+            f"{part(split['near'])}, the others {part(split['other'])}.")
+
+
+def reading_lines(rows, threshold, split=None):
+    """The report's section on the readings heard one by one (and the hour split by them)."""
     def share(sel):
         n = len(sel)
         return f"{sum(r['fires'] > 0 for r in sel)} of {n}"
@@ -251,7 +290,7 @@ def reading_lines(rows, threshold):
              "The no-word hour is mixed from readings by the held-out voices. Each reading, put alone in "
              f"10 s of silence (`--readings`), and the ones the model fires on at {threshold:.2f}: "
              f"{share(near)} readings holding a near miss (a word from `corpus.NEAR_MISSES`) fire, and "
-             f"{share(other)} of the others.", "",
+             f"{share(other)} of the others." + _split_sentence(split), "",
              "| peak | fires | near miss | voice | text |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r['peak']:.3f} | {r['fires']} | {'yes' if r['near_miss'] else ''} | {r['voice']} | {r['text']} |"
               for r in rows if r["fires"]]
@@ -393,7 +432,7 @@ def write_report(args, at, rows, names, truths):
             lines.append(f"| {_level_name(r['level'])} | " + " | ".join(
                 f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
     if at.get("readings"):
-        lines += [""] + reading_lines(at["readings"], args.threshold)[:-1]
+        lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
@@ -453,7 +492,7 @@ def main(argv=None):
     truths = [labels[n] for n in names]
     fa_probs = fa2_probs = fa_feats = fa2_feats = None
     if args.fa:
-        _, fa_feats = read_clips(args.fa, progress=True)
+        fa_names, fa_feats = read_clips(args.fa, progress=True)
         fa_probs = predict_keras(model, fa_feats)
     if args.fa2:
         _, fa2_feats = read_clips(args.fa2, progress=True)
@@ -484,6 +523,7 @@ def main(argv=None):
     at["compared"] = compared
     if args.readings:
         at["readings"] = reading_peaks(model, heldout, readings, args.threshold)
+        at["fa_by_readings"] = hour_by_readings(heldout, readings, fa_names, fa_probs, args.threshold)
     if args.levels:
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
@@ -511,7 +551,7 @@ def main(argv=None):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         if at.get("readings"):
-            print("\n".join(reading_lines(at["readings"], args.threshold)[2:-1]))
+            print("\n".join(reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[2:-1]))
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
             fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"
