@@ -658,6 +658,12 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     assert split["near"]["fa_per_hour"] == pytest.approx(2 * at["fa_per_hour"]) and split["near"]["fa_per_hour"] > 0
     assert split["other"]["fa_per_hour"] == 0.0
     assert f"give {split['near']['fa_per_hour']:.1f} false alarms per hour over 1 clips" in text
+    # a listed reading that is gone: one line naming it
+    (speech / "c.npy").rename(tmp_path / "c.npy")
+    assert evaluate.main(common) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "c.npy: listed in" in err[0] and "1 of 3 readings" in err[0]
+    (tmp_path / "c.npy").rename(speech / "c.npy")
     # readings made before their texts were recorded: one line naming the file and the fix
     for v in texts.values():
         del v["text"]

@@ -9,6 +9,7 @@ hour on audio without the word, and both across thresholds.
 
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
+                         [--fa2 DIR] [--readings] [--levels DBFS...] [--compare LABEL=RUN]...
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
 (``cache/heldout/fa``: an hour without the word; ``cache/heldout/engine``: labelled clips from the
@@ -210,6 +211,10 @@ def load_readings(heldout):
     if any("text" not in v for v in meta.values()):
         raise ValueError(f"{meta_path}: made before the readings' texts were recorded; rerun "
                          "`triggerword corpus --target heldout` (it keeps every file and records them)")
+    missing = [k for k in sorted(meta) if not os.path.isfile(os.path.join(heldout, k))]
+    if missing:
+        raise FileNotFoundError(f"{os.path.join(heldout, missing[0])}: listed in {meta_path} but missing "
+                                f"({len(missing)} of {len(meta)} readings); rerun `triggerword corpus --target heldout`")
     return meta
 
 
