@@ -671,3 +671,62 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     assert evaluate.main(common) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bank-voices.json" in err[0] and "--target heldout" in err[0]
+
+
+def test_false_alarms_are_split_by_scene_and_time_in_the_clip(tmp_path, capsys):
+    """--scenes splits the no-word hour's false alarms by background, ratio, room (the hour's manifest)
+    and by where in the clip they fall, each rate over the time its group covers."""
+    import json
+    import shutil
+    from triggerword import evaluate, params
+    held = tmp_path / "heldout"
+    fa = held / "fa"
+    fa.mkdir(parents=True)
+    (held / "manifest.csv").write_text(
+        "path,kind,room,source\n"
+        "fa/0001.wav,fa,rt60=0.30s,held-out readings over a synthesized cafe scene at 20 dB SNR\n"
+        "fa/0002.wav,fa,rt60=0.65s,held-out readings over a synthesized rain scene at 9 dB SNR\n"
+        "engine/001.wav,engine,rt60=0.30s,held-out readings over a synthesized cafe scene at 20 dB SNR\n")
+    steps = params.TY
+    step = lambda s: int(round(s / params.STEP_S))
+    # clip 1 fires at 0.5 s and at 6 s, clip 2 at 3 s, clip 3 (not in the manifest) never
+    p1, p2, p3 = np.zeros(steps), np.zeros(steps), np.zeros(steps)
+    p1[step(0.5):step(0.5) + 20] = 0.9
+    p1[step(6.0):step(6.0) + 20] = 0.9
+    p2[step(3.0):step(3.0) + 20] = 0.7
+    split = evaluate.hour_by_scene(str(fa), ["0001.wav", "0002.wav", "0003.wav"], [p1, p2, p3], 0.5)
+    rows = lambda attr: {r["value"]: (r["clips"], r["false_alarms"]) for r in split[attr]}
+    assert rows("background") == {"cafe": (1, 2), "rain": (1, 1), "unknown": (1, 0)}
+    assert rows("snr") == {"17-22 dB": (1, 2), "8-12 dB": (1, 1), "unknown": (1, 0)}
+    assert rows("room") == {"0.2-0.37 s": (1, 2), "0.53-0.7 s": (1, 1), "unknown": (1, 0)}
+    cafe = next(r for r in split["background"] if r["value"] == "cafe")
+    assert cafe["fa_per_hour"] == pytest.approx(2 / (10 / 3600))   # two in one 10-s clip: 720 per hour
+    times = {r["value"]: r for r in split["time"]}
+    assert [times[k]["false_alarms"] for k in ("0-1 s", "1-2 s", "2-5 s", "5-10 s")] == [1, 0, 1, 1]
+    assert times["0-1 s"]["fa_per_hour"] == pytest.approx(1 / (3 * 1 / 3600))  # one in 3 clips x 1 s
+    assert times["5-10 s"]["fa_per_hour"] == pytest.approx(1 / (3 * 5 / 3600))
+    # at a higher threshold the rain clip's 0.7 no longer counts
+    assert {r["value"]: r["false_alarms"] for r in evaluate.hour_by_scene(str(fa), ["0002.wav"], [p2], 0.8)["background"]} == {"rain": 0}
+
+    # the command: a real model on a real clip holding the word, listed as a cafe scene
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", dev / "001.wav")
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
+    shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", fa / "0001.wav")
+    shutil.copy(ROOT / "raw_data" / "backgrounds" / "001.wav", fa / "0002.wav")
+    model, report = str(ROOT / "models" / "model.weights.h5"), tmp_path / "EVAL.md"
+    common = ["--model", model, "--dev", str(dev), "--fa", str(fa), "--scenes"]
+    assert evaluate.main(common + ["--json", "--report", str(report)]) == 0
+    at = json.loads(capsys.readouterr().out)["at_threshold"]
+    by = {r["value"]: r for r in at["fa_by_scene"]["background"]}
+    assert by["cafe"]["false_alarms"] >= 1 and by["rain"]["false_alarms"] == 0
+    assert by["cafe"]["false_alarms"] == sum(r["false_alarms"] for r in at["fa_by_scene"]["time"])
+    assert at["fa_per_hour"] == pytest.approx(by["cafe"]["false_alarms"] / (20 / 3600))
+    text = report.read_text()
+    assert "## False alarms by scene" in text and f"| background | cafe | 1, {by['cafe']['false_alarms']}," in text
+    # without the hour's manifest: one line naming it
+    (held / "manifest.csv").rename(tmp_path / "manifest.csv")
+    assert evaluate.main(common) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "manifest.csv: missing" in err[0] and "--target heldout" in err[0]

@@ -9,7 +9,7 @@ hour on audio without the word, and both across thresholds.
 
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
-                         [--fa2 DIR] [--readings] [--levels DBFS...] [--compare LABEL=RUN]...
+                         [--fa2 DIR] [--readings] [--scenes] [--levels DBFS...] [--compare LABEL=RUN]...
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
 (``cache/heldout/fa``: an hour without the word; ``cache/heldout/engine``: labelled clips from the
@@ -250,6 +250,87 @@ def hour_by_readings(heldout, meta, fa_names, fa_probs, threshold=params.DEFAULT
             for k, v in groups.items()}
 
 
+SCENE_PATTERN = r"synthesized (\w+) scene at (\d+) dB SNR"
+CLIP_SLICES_S = ((0, 1), (1, 2), (2, 5), (5, 10))
+
+
+def _band(value, edges, unit):
+    """The label of the band of ``edges`` (ascending) that ``value`` falls in, e.g. "8-12 dB"."""
+    for lo, hi in zip(edges, edges[1:]):
+        if value <= hi:
+            return f"{lo:g}-{hi:g}{unit}"
+    return f"over {edges[-1]:g}{unit}"
+
+
+def hour_by_scene(fa_dir, fa_names, fa_probs, threshold=params.DEFAULT_THRESHOLD):
+    """False alarms per hour of a no-word hour, split by how its clips were made and by when they fire.
+
+    ``<fa_dir>/../manifest.csv`` (written by ``triggerword corpus --target heldout``) records each
+    clip's scene: the background kind and the speech-to-background ratio in ``source``
+    ("... over a synthesized cafe scene at 14 dB SNR") and the room in ``room`` ("rt60=0.45s").
+    Returns {"background": rows, "snr": rows, "room": rows, "time": rows}, each row {"value",
+    "clips", "false_alarms", "hours", "fa_per_hour"}; "time" splits the detections by where in the
+    clip they fall (0-1 s, 1-2 s, 2-5 s, 5-10 s), each slice's rate over the hours that slice covers.
+    None when there is no manifest. Clips the manifest does not describe count under "unknown".
+    """
+    import csv
+    import re
+    path = os.path.join(os.path.dirname(os.path.abspath(fa_dir)), "manifest.csv")
+    if not os.path.isfile(path):
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        made = {os.path.basename(r["path"]): r for r in csv.DictReader(f) if r.get("kind") == "fa"}
+    clip_h = params.CLIP_MS / 3.6e6
+    groups = {"background": {}, "snr": {}, "room": {}}
+    time_counts = [0] * len(CLIP_SLICES_S)
+    for name, p in zip(fa_names, fa_probs):
+        times = detections_s(p, threshold)
+        for i, (lo, hi) in enumerate(CLIP_SLICES_S):
+            time_counts[i] += sum(lo <= t < hi for t in times)
+        row = made.get(name, {})
+        scene = re.search(SCENE_PATTERN, row.get("source", ""))
+        room = re.search(r"rt60=([\d.]+)", row.get("room", ""))
+        keys = {"background": scene.group(1) if scene else "unknown",
+                "snr": _band(int(scene.group(2)), (8, 12, 17, 22), " dB") if scene else "unknown",
+                "room": _band(float(room.group(1)), (0.2, 0.37, 0.53, 0.7), " s") if room else "unknown"}
+        for attr, key in keys.items():
+            g = groups[attr].setdefault(key, [0, 0])
+            g[0] += 1
+            g[1] += len(times)
+    out = {attr: [{"value": k, "clips": c, "false_alarms": n, "hours": c * clip_h, "fa_per_hour": n / (c * clip_h)}
+                  for k, (c, n) in sorted(g.items())] for attr, g in groups.items()}
+    hours = len(fa_probs) * clip_h
+    out["time"] = [{"value": f"{lo}-{hi} s", "clips": len(fa_probs), "false_alarms": n,
+                    "hours": hours * (hi - lo) * 1000 / params.CLIP_MS,
+                    "fa_per_hour": n / (hours * (hi - lo) * 1000 / params.CLIP_MS) if hours else float("nan")}
+                   for (lo, hi), n in zip(CLIP_SLICES_S, time_counts)]
+    return out
+
+
+def scene_lines(first, second=None):
+    """The report's table of false alarms per hour by scene (``hour_by_scene`` of one or two hours)."""
+    names = {"background": "background", "snr": "speech over background", "room": "room (RT60)",
+             "time": "time in the clip"}
+    head = "| split | value | first hour: clips, false alarms, per hour |" + (
+        " second hour: clips, false alarms, per hour |" if second else "")
+    lines = ["## False alarms by scene", "",
+             "Each no-word clip was made over one kind of background, at one speech-to-background ratio, in "
+             "one room (`--scenes`, from the hour's `manifest.csv`). A kind holds about 30 clips (5 minutes) "
+             "per hour, so a handful of false alarms apart is noise; the time slices split the detections by "
+             "where in the 10-s clip they fall, each over the time it covers.", "",
+             head, "| --- | --- | --- |" + (" --- |" if second else "")]
+
+    def cell(row):
+        return f"{row['clips']}, {row['false_alarms']}, {row['fa_per_hour']:.1f}" if row else ""
+    for attr, title in names.items():
+        other = {r["value"]: r for r in (second or {}).get(attr, [])}
+        values = [r["value"] for r in first[attr]] + [v for v in other if v not in {r["value"] for r in first[attr]}]
+        mine = {r["value"]: r for r in first[attr]}
+        for v in values:
+            lines.append(f"| {title} | {v} | {cell(mine.get(v))} |" + (f" {cell(other.get(v))} |" if second else ""))
+    return lines + [""]
+
+
 def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
     """Each reading that the no-word hour in ``heldout`` is mixed from (``meta``: ``load_readings``),
     heard on its own.
@@ -438,6 +519,8 @@ def write_report(args, at, rows, names, truths):
                 f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
+    if at.get("fa_by_scene"):
+        lines += [""] + scene_lines(at["fa_by_scene"], at.get("fa2_by_scene"))[:-1]
     lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
@@ -467,6 +550,9 @@ def main(argv=None):
     parser.add_argument("--readings", action="store_true",
                         help="with --fa: also score each reading the no-word hour is mixed from on its own "
                              "(<FA>/../.work/fa-speech) and list the ones the model fires on, with their text")
+    parser.add_argument("--scenes", action="store_true",
+                        help="with --fa: also split the false alarms of the no-word hour(s) by background kind, "
+                             "speech-to-background ratio, room and time in the clip (from the hour's manifest.csv)")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
                         help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
@@ -477,6 +563,8 @@ def main(argv=None):
             parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 (a training run folder)")
     if args.readings and not args.fa:
         parser.error("--readings needs --fa (the no-word hour whose readings it scores)")
+    if args.scenes and not args.fa:
+        parser.error("--scenes needs --fa (the no-word hour whose false alarms it splits)")
     from triggerword.model import ModelFileError, load_model_f
     try:
         model = load_model_f(args.model)
@@ -488,6 +576,11 @@ def main(argv=None):
                 raise FileNotFoundError(f"{folder}: no such folder; make it with `{make}`")
         heldout = os.path.dirname(os.path.abspath(args.fa)) if args.readings else None
         readings = load_readings(heldout) if args.readings else None
+        for folder in (args.fa, args.fa2) if args.scenes else ():
+            manifest = os.path.join(os.path.dirname(os.path.abspath(folder)), "manifest.csv") if folder else None
+            if manifest and not os.path.isfile(manifest):
+                raise FileNotFoundError(f"{manifest}: missing, so --scenes cannot tell how {folder}'s clips were "
+                                        "made; it is written by `triggerword corpus --target heldout`")
     except (ModelFileError, FileNotFoundError, ValueError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
@@ -500,7 +593,7 @@ def main(argv=None):
         fa_names, fa_feats = read_clips(args.fa, progress=True)
         fa_probs = predict_keras(model, fa_feats)
     if args.fa2:
-        _, fa2_feats = read_clips(args.fa2, progress=True)
+        fa2_names, fa2_feats = read_clips(args.fa2, progress=True)
         fa2_probs = predict_keras(model, fa2_feats)
     engine = engine_inputs = None
     if engine_labels is not None:
@@ -529,6 +622,10 @@ def main(argv=None):
     if args.readings:
         at["readings"] = reading_peaks(model, heldout, readings, args.threshold)
         at["fa_by_readings"] = hour_by_readings(heldout, readings, fa_names, fa_probs, args.threshold)
+    if args.scenes:
+        at["fa_by_scene"] = hour_by_scene(args.fa, fa_names, fa_probs, args.threshold)
+        if args.fa2:
+            at["fa2_by_scene"] = hour_by_scene(args.fa2, fa2_names, fa2_probs, args.threshold)
     if args.levels:
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
@@ -557,6 +654,8 @@ def main(argv=None):
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         if at.get("readings"):
             print("\n".join(reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[2:-1]))
+        if at.get("fa_by_scene"):
+            print("\n".join(scene_lines(at["fa_by_scene"], at.get("fa2_by_scene"))[2:-1]))
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
             fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"
