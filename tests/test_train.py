@@ -423,6 +423,15 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     text = report.read_text()
     row = [line for line in text.splitlines() if line.startswith("| reverb")]
     assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
+    # a fresh checkout has no keras/ folder: the committed final.weights.h5 gives the same row
+    kept = tmp_path / "kept"
+    shutil.copytree(other, kept, ignore=shutil.ignore_patterns("keras"))
+    shutil.copy(other / "keras" / "model.weights.h5", kept / "final.weights.h5")
+    report2 = tmp_path / "EVAL2.md"
+    assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
+                          "--run", str(run), "--compare", f"reverb={kept}", "--report", str(report2)]) == 0
+    again = [line for line in report2.read_text().splitlines() if line.startswith("| reverb")]
+    assert [line.replace(str(kept), str(other)) for line in again] == row
     own = re.search(r"precision (\d\.\d+), recall (\d\.\d+), F1 (\d\.\d+)", text).groups()
     assert f"| {own[0]} / {own[1]} / {own[2]} |" in row[0]
     # the loudness table: at -20 dBFS the clips are prepared as usual, so the scores are the model's own

@@ -397,6 +397,16 @@ def parse_level(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number such as -30, or asis") from None
 
 
+def run_weights(run):
+    """The weights ``--compare`` scores for a run folder: the trainer's latest epoch in
+    ``<run>/keras/model.weights.h5`` (ignored by git), else ``<run>/final.weights.h5`` (the copy
+    committed once a run is scored, so a fresh checkout can score it again), else None."""
+    for path in (os.path.join(run, "keras", "model.weights.h5"), os.path.join(run, "final.weights.h5")):
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 def run_facts(run):
     """Recipe and epochs done of a training run folder (from recipe.json and log.csv)."""
     import csv
@@ -554,13 +564,15 @@ def main(argv=None):
                         help="with --fa: also split the false alarms of the no-word hour(s) by background kind, "
                              "speech-to-background ratio, room and time in the clip (from the hour's manifest.csv)")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
-                        help="also score the latest epoch of this run folder (<RUN>/keras/) on the same audio, and "
+                        help="also score the latest epoch of this run folder (<RUN>/keras/, or the committed "
+                             "<RUN>/final.weights.h5 when keras/ is not there) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
     args = parser.parse_args(argv)
     runs = [item.partition("=")[::2] for item in args.compare]  # (label, run folder)
     for item, (label, run) in zip(args.compare, runs):
-        if not label or not os.path.exists(os.path.join(run, "keras", "model.weights.h5")):
-            parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 (a training run folder)")
+        if not label or not run_weights(run):
+            parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 or "
+                         "RUN/final.weights.h5 (a training run folder)")
     if args.readings and not args.fa:
         parser.error("--readings needs --fa (the no-word hour whose readings it scores)")
     if args.scenes and not args.fa:
@@ -614,7 +626,7 @@ def main(argv=None):
     at["seconds"] = round(time.time() - start, 1)
     compared = []
     for label, run in _bar(runs, "scoring --compare runs", "model", len(runs) > 1):
-        other = load_model_f(os.path.join(run, "keras", "model.weights.h5"))
+        other = load_model_f(run_weights(run))
         scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats)
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
