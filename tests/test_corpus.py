@@ -176,12 +176,20 @@ def test_training_sentences_are_new_texts():
     and each sentence meant to hold the word does."""
     seen = set(corpus.DEV_ONE + corpus.DEV_TWO + corpus.DEV_NONE + corpus.FA_SENTENCES + corpus.BABBLE)
     with_word = corpus.TRAIN_ONE + corpus.TRAIN_MORE + corpus.TRAIN_ASK
-    without = corpus.TRAIN_NONE + corpus.TRAIN_NEAR + corpus.TRAIN_TALK
+    without = corpus.TRAIN_NONE + corpus.TRAIN_NEAR + corpus.TRAIN_TALK + corpus.TRAIN_WIDE
     train = with_word + without
     assert not set(train) & seen and len(set(train)) == len(train)
     assert all(re.search(r"\bactivate\b", s, re.IGNORECASE) for s in with_word)
     for s in without:
         assert not re.search(r"\bactivat(e|es|ed|ing)\b", s, re.IGNORECASE), s
+    # the common-word texts: 1,000 distinct, every slot filled (no braces left), none of the word's
+    # family, and nearly all of the 3,000 words said once (16 carriers hold 43 slots: 2,690 words)
+    wide = corpus.TRAIN_WIDE
+    assert len(wide) == len(set(wide)) == 1000 and not any("{" in s or "}" in s for s in wide)
+    assert not any(re.search(r"activ", s, re.IGNORECASE) for s in wide)
+    said = {w.lower().strip(",.?") for s in wide for w in s.split()}
+    words = (ROOT / "triggerword" / "words.txt").read_text().split()
+    assert len(words) == 3000 and len(set(words) & said) > 0.85 * len(words)
 
 
 def test_later_sentence_batches_leave_the_earlier_ones_as_they_were():
@@ -193,14 +201,21 @@ def test_later_sentence_batches_leave_the_earlier_ones_as_they_were():
     if tts.engine_problem(voices.get_voice("espeak-ng:en-gb+f1")):
         pytest.skip("espeak-ng not installed")
     first, _ = corpus.plan_sentences(7, NS(**base, sentences_more=0, sentences_near=0, sentences_ask=0,
-                                           sentences_talk=0))
+                                           sentences_talk=0, sentences_wide=0))
     two, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=0,
-                                         sentences_talk=0))
+                                         sentences_talk=0, sentences_wide=0))
     three, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
-                                           sentences_talk=2))
+                                           sentences_talk=2, sentences_wide=0))
+    four, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
+                                          sentences_talk=2, sentences_wide=3))
     same = (lambda jobs: [(j.key, j.seed, j.items) for j in jobs])
     assert first and all(j.key.startswith("sentences:") for j in first)
     assert same(two[:len(first)]) == same(first) and same(three[:len(two)]) == same(two)
+    assert same(four[:len(three)]) == same(three)
+    fourth = four[len(three):]
+    assert len(fourth) == len(first) and all(j.key.startswith("sentences-wide:") for j in fourth)
+    wide = [i.text for j in fourth for i in j.items]
+    assert len(wide) == 3 * len(fourth) == len(set(wide)) and set(wide) <= set(corpus.TRAIN_WIDE)
     second, third = two[len(first):], three[len(two):]
     assert len(second) == len(third) == len(first)
     assert all(j.key.startswith("sentences-more:") for j in second)
@@ -223,20 +238,20 @@ def test_sentences_target_labels_where_the_word_ends(tmp_path):
     out = tmp_path / "s"
     args = ["--target", "sentences", "--voices", row.id, "festival:kal_diphone", "--sentences", "2",
             "--sentences-without", "1", "--sentences-more", "1", "--sentences-near", "1", "--sentences-ask", "1",
-            "--sentences-talk", "1", "--seed", "3",
+            "--sentences-talk", "1", "--sentences-wide", "1", "--seed", "3",
             "--quiet", "--workers", "1"]
     assert corpus.main(args + ["--out", str(out)]) == 0
     labels = json.loads((out / "labels.json").read_text())
     rows = _manifest(out / "manifest.csv")
     assert set(labels) == {p.name for p in out.glob("*.wav")} == {r["path"] for r in rows}
-    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near", "ask", "talk"}
+    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near", "ask", "talk", "wide"}
     made = {r["voice"] for r in rows}
     assert made and {f"{r['engine']}:{r['voice']}" for r in rows} <= {row.id, "festival:kal_diphone"}
     for r in rows:
         n_words = len(re.findall(r"\bactivate\b", r["text"], re.IGNORECASE))
         batch = r["path"].split("-")[0]
         assert len(labels[r["path"]]) == n_words, r
-        assert batch in (("with", "more", "ask") if n_words else ("without", "near", "talk")), r
+        assert batch in (("with", "more", "ask") if n_words else ("without", "near", "talk", "wide")), r
         assert all(0 < e <= float(r["duration_s"]) * 1000 for e in labels[r["path"]]), r
     # two sentences whose word ends are known from the text alone
     job = corpus.Job("t", "sentences", 11, row.id,

@@ -500,6 +500,53 @@ TRAIN_TALK = [
     "Let the dog out and give him a biscuit.",
 ]
 
+# A fourth batch (``--sentences-wide``): everyday talk above comes from a few dozen texts, read again
+# by every voice, and a model can learn those texts rather than what "activate" is not. These 1,000
+# texts put 3,000 common words (``triggerword/words.txt``, written by ``scripts/make_word_list.py``:
+# frequent English words, none of the trigger word's family) into sixteen carrier sentences, so that
+# nearly every reading says words no other reading says. None holds the word.
+WIDE_CARRIERS = [
+    "I wrote {a}, {b} and {c} on the list.",
+    "Could you say {a} and {b} again?",
+    "The {a} was {b} near the {c}.",
+    "She said {a}, then {b}, then {c}.",
+    "We talked about {a} and {b} for a while.",
+    "{A} {b}, {c} {d}.",
+    "My notes say {a}, {b}, {c} and {d}.",
+    "Is the word {a} or {b}?",
+    "He kept saying {a} {b} all morning.",
+    "They found the {a} and the {b} in the {c}.",
+    "Please put {a} and {b} next to the {c}.",
+    "Nobody knew why {a} meant {b}.",
+    "Tomorrow we will check the {a} and the {b}.",
+    "Remember {a}, {b} and {c} before you leave.",
+    "The report on {a} and {b} is late.",
+    "First {a}, second {b}, and last of all {c}.",
+]
+
+
+def wide_texts(n: int = 1000, seed: int = 11) -> list[str]:
+    """``n`` distinct texts: each carrier of WIDE_CARRIERS in turn, its slots filled with words of
+    ``triggerword/words.txt`` drawn without replacement until the list runs out, then drawn again."""
+    words = (Path(__file__).parent / "words.txt").read_text().split()
+    rng = np.random.default_rng(seed)
+    deck, texts = [], []
+    while len(texts) < n:
+        carrier = WIDE_CARRIERS[len(texts) % len(WIDE_CARRIERS)]
+        fill = {}
+        for slot in "abcd":
+            if "{" + slot in carrier or "{" + slot.upper() in carrier:
+                if not deck:
+                    deck = list(rng.permutation(words))
+                fill[slot] = str(deck.pop())
+        text = carrier.format(A=fill.get("a", "").capitalize(), **fill)
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
+TRAIN_WIDE = wide_texts()
+
 BACKGROUND_TYPES = ["babble", "cafe", "office", "street", "rain", "keyboard", "music", "quiet",
                     "kitchen", "park", "car", "television"]
 SPEECH_BACKGROUNDS = {"babble", "cafe", "television"}
@@ -682,6 +729,7 @@ SENTENCE_BATCHES = [
     (4, "sentences", [("with", TRAIN_ONE, "sentences"), ("without", TRAIN_NONE, "sentences_without")]),
     (5, "sentences-more", [("more", TRAIN_MORE, "sentences_more"), ("near", TRAIN_NEAR, "sentences_near")]),
     (6, "sentences-third", [("ask", TRAIN_ASK, "sentences_ask"), ("talk", TRAIN_TALK, "sentences_talk")]),
+    (7, "sentences-wide", [("wide", TRAIN_WIDE, "sentences_wide")]),
 ]
 
 
@@ -689,7 +737,8 @@ def plan_sentences(seed: int, args) -> tuple[list, list]:
     """Fluent training sentences: each training voice reads ``--sentences`` texts with "activate" and
     ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE), then
     ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR),
-    then ``--sentences-ask`` with it and ``--sentences-talk`` everyday talk (TRAIN_ASK, TRAIN_TALK)."""
+    then ``--sentences-ask`` with it and ``--sentences-talk`` everyday talk (TRAIN_ASK, TRAIN_TALK), then
+    ``--sentences-wide`` texts of common words (TRAIN_WIDE), each read by one voice only."""
     train = _usable(_select(voices("train"), args), {})
     jobs = []
     for stream, key, parts in SENTENCE_BATCHES:
@@ -1877,6 +1926,9 @@ def main(argv=None) -> int:
                         help="sentences: readings of the third batch with the word per training voice (default 4)")
     parser.add_argument("--sentences-talk", type=int, default=6,
                         help="sentences: readings of everyday talk without the word per training voice (default 6)")
+    parser.add_argument("--sentences-wide", type=int, default=10,
+                        help="sentences: readings of common-word texts without the word per training voice "
+                             "(default 10; 1,000 texts, so each is read by one voice)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
