@@ -4,7 +4,8 @@ Order and choice: the word-start tokens of Whisper tiny.en's vocabulary (GPT-2's
 which come roughly in order of frequency), kept when they are 4 to 12 lowercase letters and CMUdict
 (PocketSphinx's copy) knows them, so each is a real word a TTS voice can say. Dropped: anything
 holding "activ" (the trigger word's family) and words on a short list of unpleasant topics. The
-first 3,000 kept are written, one per line. Run from the repository root:
+first 3,000 kept are written, one per line (a list of words; both sources are freely licensed:
+Whisper's vocabulary MIT, CMUdict BSD-style). Run from the repository root:
 
     python scripts/make_word_list.py
 """
