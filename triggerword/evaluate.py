@@ -226,6 +226,16 @@ def _near_miss_pattern():
     return re.compile(r"\b(" + "|".join(map(re.escape, NEAR_MISSES)) + r")", re.IGNORECASE)
 
 
+def _fa_manifest(heldout):
+    """{clip file name: manifest row} of the no-word clips in ``<heldout>/manifest.csv``, or None without one."""
+    import csv
+    path = os.path.join(heldout, "manifest.csv")
+    if not os.path.isfile(path):
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        return {os.path.basename(r["path"]): r for r in csv.DictReader(f) if r.get("kind") == "fa"}
+
+
 def hour_by_readings(heldout, meta, fa_names, fa_probs, threshold=params.DEFAULT_THRESHOLD):
     """False alarms per hour in the no-word clips that hold a reading with a near miss, and in the others.
 
@@ -233,14 +243,12 @@ def hour_by_readings(heldout, meta, fa_names, fa_probs, threshold=params.DEFAULT
     counts as near-miss speech when any of them holds a word of ``corpus.NEAR_MISSES``. Returns
     {"near": {"clips", "fa_per_hour"}, "other": {...}}, or None without a manifest.
     """
-    import csv
-    path = os.path.join(heldout, "manifest.csv")
-    if not os.path.isfile(path):
+    made = _fa_manifest(heldout)
+    if made is None:
         return None
     near = _near_miss_pattern()
     texts = {os.path.splitext(os.path.basename(k))[0]: v["text"] for k, v in meta.items()}
-    with open(path, newline="", encoding="utf-8") as f:
-        said = {os.path.basename(r["path"]): r["text"].split(" | ") for r in csv.DictReader(f) if r["kind"] == "fa"}
+    said = {name: r["text"].split(" | ") for name, r in made.items()}
     groups = {"near": [], "other": []}
     for name, p in zip(fa_names, fa_probs):
         if name in said:
@@ -273,13 +281,10 @@ def hour_by_scene(fa_dir, fa_names, fa_probs, threshold=params.DEFAULT_THRESHOLD
     clip they fall (0-1 s, 1-2 s, 2-5 s, 5-10 s), each slice's rate over the hours that slice covers.
     None when there is no manifest. Clips the manifest does not describe count under "unknown".
     """
-    import csv
     import re
-    path = os.path.join(os.path.dirname(os.path.abspath(fa_dir)), "manifest.csv")
-    if not os.path.isfile(path):
+    made = _fa_manifest(os.path.dirname(os.path.abspath(fa_dir)))
+    if made is None:
         return None
-    with open(path, newline="", encoding="utf-8") as f:
-        made = {os.path.basename(r["path"]): r for r in csv.DictReader(f) if r.get("kind") == "fa"}
     clip_h = params.CLIP_MS / 3.6e6
     groups = {"background": {}, "snr": {}, "room": {}}
     time_counts = [0] * len(CLIP_SLICES_S)
