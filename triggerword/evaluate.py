@@ -329,9 +329,8 @@ def scene_lines(first, second=None):
         return f"{row['clips']}, {row['false_alarms']}, {row['fa_per_hour']:.1f}" if row else ""
     for attr, title in names.items():
         other = {r["value"]: r for r in (second or {}).get(attr, [])}
-        values = [r["value"] for r in first[attr]] + [v for v in other if v not in {r["value"] for r in first[attr]}]
         mine = {r["value"]: r for r in first[attr]}
-        for v in values:
+        for v in dict.fromkeys([*mine, *other]):
             lines.append(f"| {title} | {v} | {cell(mine.get(v))} |" + (f" {cell(other.get(v))} |" if second else ""))
     return lines + [""]
 
@@ -405,7 +404,8 @@ def parse_level(text):
 def run_weights(run):
     """The weights ``--compare`` scores for a run folder: the trainer's latest epoch in
     ``<run>/keras/model.weights.h5`` (ignored by git), else ``<run>/final.weights.h5`` (the copy
-    committed once a run is scored, so a fresh checkout can score it again), else None."""
+    committed for a run that ships or that a later run starts from, so a fresh checkout can score it
+    again), else None."""
     for path in (os.path.join(run, "keras", "model.weights.h5"), os.path.join(run, "final.weights.h5")):
         if os.path.isfile(path):
             return path
