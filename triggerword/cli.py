@@ -2,6 +2,7 @@
 
     triggerword corpus ...     make raw_data/ or the training cache (triggerword.corpus)
     triggerword train ...      train model_f from the cache (triggerword.train)
+    triggerword average ...    average the weights of fine-tuned models (triggerword.average)
     triggerword mine ...       score the training negatives a model fires on (triggerword.mine)
     triggerword evaluate ...   event F1 and false alarms per hour (triggerword.evaluate)
     triggerword probe ...      does the model hear "activate" when more words follow? (triggerword.probe)
@@ -16,6 +17,7 @@ import sys
 VERBS = {
     "corpus": "triggerword.corpus",
     "train": "triggerword.train",
+    "average": "triggerword.average",
     "mine": "triggerword.mine",
     "evaluate": "triggerword.evaluate",
     "probe": "triggerword.probe",
