@@ -739,3 +739,65 @@ def test_false_alarms_are_split_by_scene_and_time_in_the_clip(tmp_path, capsys):
     assert evaluate.main(common) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "manifest.csv: missing" in err[0] and "--target heldout" in err[0]
+
+
+def test_average_writes_the_mean_of_the_weights_and_never_overwrites(tmp_path, capsys):
+    import keras
+    from triggerword.average import main
+    from triggerword.model import load_model_f, model_f
+    paths = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        m = model_f()
+        # BatchNorm's moving statistics are weights too: give them distinct values to average
+        m.set_weights([w + np.float32(seed) for w in m.get_weights()])
+        paths.append(tmp_path / f"m{seed}.weights.h5")
+        m.save_weights(paths[-1])
+    a, b = (load_model_f(p).get_weights() for p in paths)
+    assert not np.allclose(a[0], b[0])
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "soup")]) == 0
+    soup = load_model_f(tmp_path / "soup" / "model.weights.h5").get_weights()
+    assert len(soup) == len(a) == 22  # conv 2 + 3 batchnorms x 4 + 2 GRUs x 3 + dense 2
+    for x, y, z in zip(a, b, soup):
+        np.testing.assert_allclose(z, (x + y) / 2, rtol=1e-6, atol=1e-6)
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "lean"), "--shares", "0.75", "0.25"]) == 0
+    lean = load_model_f(tmp_path / "lean" / "model.weights.h5").get_weights()
+    np.testing.assert_allclose(lean[0], 0.75 * a[0] + 0.25 * b[0], rtol=1e-6, atol=1e-6)
+    # an existing model is left byte for byte; wrong shares and a single model are refused
+    before = (tmp_path / "soup" / "model.weights.h5").read_bytes()
+    capsys.readouterr()
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "soup")]) == 2
+    assert "model.weights.h5: already exists" in capsys.readouterr().err
+    assert (tmp_path / "soup" / "model.weights.h5").read_bytes() == before
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "x"), "--shares", "0.5", "0.6"]) == 2
+    assert "summing to 1" in capsys.readouterr().err
+    assert main([str(paths[0]), "--out", str(tmp_path / "y")]) == 2
+    assert main([str(paths[0]), str(tmp_path / "none.weights.h5"), "--out", str(tmp_path / "z")]) == 2
+    assert "none.weights.h5: no such model file" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+
+
+def test_spike_loss_weighs_a_false_alarm_spike_and_spares_the_word():
+    import torch
+    from triggerword.train import spike_loss
+    ty = params.TY
+    y = np.zeros((3, ty), np.float32)
+    y[:, 600:650] = 1  # one word in each example, labelled as insert_ones does
+    p = np.full((3, ty), 0.01, np.float32)
+    p[1, 200:204] = 0.9    # a four-step spike far from the word: a false alarm
+    p[2, 560:564] = 0.9    # the same spike 40 steps before the label: inside the guard (the word itself)
+    p[2, 700:704] = 0.9    # and 50 steps after it: inside the hit window
+    loss = [float(spike_loss(torch.tensor(p[i:i + 1]), torch.tensor(y[i:i + 1]), top=8, guard=100)) for i in range(3)]
+    quiet = -math.log(0.99)
+    assert loss[0] == pytest.approx(quiet, rel=1e-4)
+    assert loss[2] == pytest.approx(quiet, rel=1e-4)
+    # four steps at 0.9 among the top 8: half of them cost -log(0.1)
+    assert loss[1] == pytest.approx((4 * -math.log(0.1) + 4 * quiet) / 8, rel=1e-4)
+    # the frame loss barely sees that spike; the spike loss does
+    frame = torch.nn.functional.binary_cross_entropy(torch.tensor(p[1]), torch.tensor(y[1]))
+    frame0 = torch.nn.functional.binary_cross_entropy(torch.tensor(p[0]), torch.tensor(y[0]))
+    assert float(frame - frame0) < 0.01 < loss[1] - loss[0]
+    # the mean over a batch; a spike beyond the guard (101 steps before the label) counts again
+    assert float(spike_loss(torch.tensor(p), torch.tensor(y))) == pytest.approx(sum(loss) / 3, rel=1e-4)
+    p[2, 496:500] = 0.9
+    assert float(spike_loss(torch.tensor(p[2:]), torch.tensor(y[2:]))) == pytest.approx(loss[1], rel=1e-4)

@@ -65,6 +65,9 @@ RECIPE = {
     "lr_decay_epochs": 0,      # > 0: the rate falls from learning_rate to lr_final along a half cosine over this many
     "lr_final": 0.0,           #   epochs of the run (set per batch), then stays there; 0: the rate is constant
     "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
+    "spike_weight": 0.0,       # > 0: add this times the spike loss (``spike_loss``) to the frame loss
+    "spike_top": 8,            #   the loss of the k highest output steps away from every "activate" ...
+    "spike_guard": 100,        #   ... where "away" is more than this many output steps (0.73 s) from a label
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -355,6 +358,25 @@ class ExampleSet:
         return make_training_example(self.corpus, rng, self.recipe)
 
 
+def spike_loss(p, y, top=8, guard=100):
+    """Mean over the batch of the binary cross-entropy of each example's ``top`` highest outputs
+    among the steps more than ``guard`` steps away from every labelled step: its false-alarm spikes.
+
+    Why: a detection is the first step above the threshold, so a spike of a few steps on speech
+    without the word is a whole false alarm; yet in the frame loss (the mean over all 1,375 steps)
+    it weighs a few steps' worth, next to the hundreds of quiet steps already near 0. This term
+    weighs each example's worst spike as much as the rest of its steps together (at weight 1).
+    The guard (100 steps, 0.73 s, on both sides of the 50 labelled steps) keeps the word itself and
+    the scoring's hit window (0.25 s before to 1 s after the word's end) out of it. ``p`` and ``y``
+    are (batch, TY) tensors.
+    """
+    import torch
+    near = torch.nn.functional.max_pool1d((y > 0.5).float()[:, None], 2 * guard + 1, stride=1, padding=guard)[:, 0]
+    bce = -torch.log1p(-p.clamp(max=1 - 1e-6))
+    bce = bce.masked_fill(near > 0, 0.0)  # the smallest a step's loss can be: guarded steps are never on top
+    return bce.topk(top, dim=1).values.mean()
+
+
 def _cpu_seconds():
     """CPU time of this process and of its finished children (the epoch's data workers)."""
     import resource
@@ -598,7 +620,11 @@ def _main(args):
                     group["lr"] = learning_rate_at(recipe, epoch + step / len(loader))
             x, y = x.to(args.device), y.to(args.device)
             opt.zero_grad()
-            loss = loss_fn(net(x)[:, :, 0], y)
+            p = net(x)[:, :, 0]
+            loss = loss_fn(p, y)
+            if recipe.get("spike_weight", 0):
+                loss = loss + recipe["spike_weight"] * spike_loss(p, y, recipe.get("spike_top", 8),
+                                                                   recipe.get("spike_guard", 100))
             loss.backward()
             opt.step()
             if ema is not None:
