@@ -590,6 +590,24 @@ def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus):
     assert all(np.allclose(w, g, atol=1e-6) for w, g in zip(want, exported))
 
 
+def test_spike_weight_changes_training_only_when_set(tmp_path, tiny_corpus):
+    """--set spike_weight=W adds the spike loss to what is trained and logged; W = 0 trains as before."""
+    torch = pytest.importorskip("torch")
+    from triggerword.train import main
+
+    def run(name, *extra):
+        assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / name), "--examples", "4",
+                     "--batch-size", "2", "--workers", "0", "--threads", "1", "--epochs", "1", *extra]) == 0
+        return torch.load(tmp_path / name / "checkpoint.pt", map_location="cpu", weights_only=False)
+
+    plain, zero, spike = run("plain"), run("zero", "--set", "spike_weight=0"), run("spike", "--set", "spike_weight=1")
+    same = lambda a, b: all(torch.equal(a[k], b[k]) for k in a)
+    assert same(plain["model"], zero["model"])
+    assert not same(plain["model"], spike["model"])
+    assert spike["log"][0]["loss"] > plain["log"][0]["loss"]  # the logged loss is the sum of both terms
+    assert spike["recipe"]["spike_weight"] == 1 and spike["recipe"]["spike_top"] == 8
+
+
 def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_corpus):
     """--set lr_decay_epochs=N: from learning_rate at the start, half way at N/2, lr_final from N on;
     without it the rate is constant; a run's log.csv records the rate its last batch used."""
