@@ -43,16 +43,16 @@ def main(argv=None):
     if os.path.exists(target):
         print(f"{target}: already exists; averaging writes only into a folder without a model", file=sys.stderr)
         return 2
+    shares = args.shares or [1 / len(args.models)] * len(args.models)
     try:
         models = [load_model_f(p) for p in args.models]
-        weights = average_weights(models, args.shares)
+        weights = average_weights(models, shares)
     except (ModelFileError, ValueError) as exc:
         print(f"triggerword average: {exc}", file=sys.stderr)
         return 2
     out = models[0]
     out.set_weights(weights)
     save_model_f(out, args.out)
-    shares = args.shares or [1 / len(args.models)] * len(args.models)
     with open(os.path.join(args.out, "average.json"), "w") as f:
         json.dump({"models": [os.fspath(p) for p in args.models], "shares": shares}, f, indent=1)
     print(f"{args.out}: mean of {len(args.models)} models")

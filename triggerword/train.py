@@ -623,8 +623,8 @@ def _main(args):
             p = net(x)[:, :, 0]
             loss = loss_fn(p, y)
             if recipe.get("spike_weight", 0):
-                loss = loss + recipe["spike_weight"] * spike_loss(p, y, recipe.get("spike_top", 8),
-                                                                   recipe.get("spike_guard", 100))
+                loss = loss + recipe["spike_weight"] * spike_loss(p, y, recipe.get("spike_top", RECIPE["spike_top"]),
+                                                                   recipe.get("spike_guard", RECIPE["spike_guard"]))
             loss.backward()
             opt.step()
             if ema is not None:
