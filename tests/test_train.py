@@ -166,6 +166,41 @@ def test_sentence_positives_are_off_by_default():
         assert np.array_equal(plain[0], unused[0]) and np.array_equal(plain[1], unused[1])
 
 
+def test_lead_sentence_opens_the_clip_and_the_other_words_keep_clear_of_it():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates, negatives, sentences = [tone(500, 1000)], [tone(300, 3000)], [tone(2000, 1500)]
+    for seed in range(6):
+        for phrase_prob in (0.0, 1.0):
+            mix, y, ends = make_example(background, activates, negatives, np.random.default_rng(seed),
+                                        n_activates=(1, 2), n_negatives=(0, 2), phrase_prob=phrase_prob,
+                                        sentences=sentences, lead_prob=1.0, lead_ms=(0, 0))
+            loud = envelope_end_ms(mix, threshold=0.01)
+            assert loud[0] == 0 and np.all(np.isin(np.arange(1990), loud))  # the sentence, from 0 ms on
+            assert ends and all(e > 2000 for e in ends), ends                 # every word after it
+            assert y[:int(2000 * params.TY / params.CLIP_MS) + 1].sum() == 0
+    # a lead that holds the word is labelled where the word ends in it, and starts within lead_ms
+    for seed in range(6):
+        mix, y, ends = make_example(background, activates, negatives, np.random.default_rng(seed),
+                                    n_activates=(0, 0), n_negatives=(0, 0), labelled=[(_spoken(), [800])],
+                                    lead_prob=1.0, lead_ms=(300, 700))
+        start = np.nonzero(np.abs(mix) > 0.01)[0][0] * 1000 / SR
+        assert 299 <= start <= 701 and len(ends) == 1 and abs(ends[0] - (start + 800)) <= 2, (start, ends)
+        assert np.array_equal(y, insert_ones(np.zeros(params.TY, np.float32), ends[0]))
+
+
+def test_lead_is_off_by_default_and_draws_nothing():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    for seed in range(4):
+        kw = dict(n_activates=(1, 2), phrase_prob=0.5)
+        plain = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed), **kw)
+        pools = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                             sentences=[tone(2000, 1500)], labelled=[(_spoken(), [800])], **kw)
+        assert np.array_equal(plain[0], pools[0]) and plain[2] == pools[2]
+        led = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                           sentences=[tone(2000, 1500)], lead_prob=1.0, **kw)
+        assert not np.array_equal(plain[0], led[0])
+
+
 def test_level_range_sets_each_example_loudness_and_is_off_by_default():
     background = (0.01 * np.random.default_rng(0).standard_normal(params.CLIP_SAMPLES)).astype(np.float32)
     levels = []

@@ -82,7 +82,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
                  augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
                  sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0),
-                 target_dbfs=params.TARGET_DBFS):
+                 target_dbfs=params.TARGET_DBFS, lead_prob=0.0, lead_ms=(0, 1000)):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -110,6 +110,12 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
                         runs of words without "activate" (chatter), the commonest cause of false
                         alarms; while it is (0, 0) nothing is drawn for it, so older runs are unchanged
+    lead_prob, lead_ms -- the chance that the example opens with a fluent sentence, drawn from
+                        ``sentences`` and ``labelled`` together (so with the word as often as those
+                        pools hold it) and starting ``lead_ms`` (low, high) into the clip; every other
+                        word goes after it or around it. Clips of speech start within a second, and a
+                        model that has heard little before its first words fires on them more; while
+                        it is 0 nothing is drawn for it, so older runs are unchanged
 
     Returns (samples, y, activate_ends_ms): the normalised mix, labels of shape (TY,) float32, and
     the end (ms) of each inserted "activate".
@@ -125,6 +131,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     if n_labelled[1] > 0 and labelled:
         words += [(labelled[i][1], labelled[i][0]) for i in rng.integers(len(labelled), size=rng.integers(n_labelled[0], n_labelled[1] + 1))]
     takes = []   # (ends: ms from the take's start of each "activate" in it, samples)
+    lead = None  # (start ms, end ms inclusive) of the opening sentence
 
     def prepare(words):
         for mark, take in words:   # mark: True (a word), False (no "activate") or a sentence's word ends
@@ -140,8 +147,18 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                 scale = len(take) / max(1, before)
                 rel = [min(int(round(e * scale)), ms_length(take) - 1) for e in mark]
             takes.append((rel, take.astype(np.float32)))
-    prepare(words)
     ends = []
+    pool = [(False, s) for s in (sentences or [])] + [(e, s) for s, e in (labelled or [])]
+    if lead_prob > 0 and pool and rng.random() < lead_prob:
+        prepare([pool[rng.integers(len(pool))]])
+        rel, take = takes.pop()
+        start = int(rng.integers(lead_ms[0], lead_ms[1] + 1))
+        length = min(ms_length(take), params.CLIP_MS - start)
+        if length > 0:
+            overlay(mix, take, start)
+            ends += [start + e for e in rel if e < length]
+            lead = (start, start + length - 1)
+    prepare(words)
     if takes and rng.random() < phrase_prob:
         if phrase_negatives[1] > 0:
             n = rng.integers(phrase_negatives[0], phrase_negatives[1] + 1)
@@ -149,7 +166,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
         order = rng.permutation(len(takes))
         gaps = [int(rng.integers(phrase_gap_ms[0], phrase_gap_ms[1])) for _ in order]
         total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])
-        cursor = int(rng.integers(0, max(1, params.CLIP_MS - total)))
+        low = 0 if lead is None else lead[1] + 1 + gaps[-1]
+        cursor = int(rng.integers(low, max(low + 1, params.CLIP_MS - total)))
         for i, gap in zip(order, gaps):
             rel, take = takes[i]
             length = ms_length(take)
@@ -159,7 +177,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
             ends += [cursor + e for e in rel]
             cursor += length + gap
     else:
-        segments = []
+        segments = [] if lead is None else [lead]
         for rel, take in takes:       # activates first, as the workbook inserts them
             segment = place(ms_length(take), segments, rng)
             if segment is None:

@@ -68,6 +68,8 @@ RECIPE = {
     "spike_weight": 0.0,       # > 0: add this times the spike loss (``spike_loss``) to the frame loss
     "spike_top": 8,            #   the loss of the k highest output steps away from every "activate" ...
     "spike_guard": 100,        #   ... where "away" is more than this many output steps (0.73 s) from a label
+    "lead_prob": 0.0,          # > 0: the chance an example opens with a fluent sentence (with or without the word)
+    "lead_ms": [0, 1000],      #   starting this far into the clip (ms), as clips of speech do
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -310,7 +312,9 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  n_sentences=tuple(recipe.get("sentence_negatives", (0, 0))),
                                  labelled=getattr(corpus, "labelled", None),
                                  n_labelled=tuple(recipe.get("sentence_positives", (0, 0))),
-                                 target_dbfs=_level(recipe))
+                                 target_dbfs=_level(recipe),
+                                 lead_prob=recipe.get("lead_prob", 0.0),
+                                 lead_ms=tuple(recipe.get("lead_ms", (0, 1000))))
     x = features(samples)
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
