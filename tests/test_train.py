@@ -201,6 +201,26 @@ def test_lead_is_off_by_default_and_draws_nothing():
         assert not np.array_equal(plain[0], led[0])
 
 
+def test_word_not_first_puts_another_word_before_the_word_in_a_phrase():
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    activates, negatives = [tone(500, 1000)], [tone(300, 3000)]
+    kw = dict(n_activates=(1, 1), n_negatives=(2, 2), phrase_prob=1.0)
+    opened_with_word = 0
+    for seed in range(12):
+        plain = make_example(background, activates, negatives, np.random.default_rng(seed), **kw)
+        moved = make_example(background, activates, negatives, np.random.default_rng(seed), word_not_first=1.0, **kw)
+        for mix, y, ends in (plain, moved):
+            assert len(ends) == 1 and np.array_equal(y, insert_ones(np.zeros(params.TY, np.float32), ends[0]))
+        start = np.nonzero(np.abs(plain[0]) > 0.01)[0][0] * 1000 / SR
+        if abs(plain[2][0] - (start + 499)) <= 2:     # the phrase opened with the word
+            opened_with_word += 1
+            start = np.nonzero(np.abs(moved[0]) > 0.01)[0][0] * 1000 / SR
+            assert moved[2][0] - start >= 300 + 15 + 499 - 2, (seed, start, moved[2])
+        else:                                          # nothing to move, nothing drawn: the same example
+            assert np.array_equal(plain[0], moved[0]) and plain[2] == moved[2]
+    assert 1 <= opened_with_word <= 11, opened_with_word
+
+
 def test_level_range_sets_each_example_loudness_and_is_off_by_default():
     background = (0.01 * np.random.default_rng(0).standard_normal(params.CLIP_SAMPLES)).astype(np.float32)
     levels = []

@@ -82,7 +82,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
                  augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
                  sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0),
-                 target_dbfs=params.TARGET_DBFS, lead_prob=0.0, lead_ms=(0, 1000)):
+                 target_dbfs=params.TARGET_DBFS, lead_prob=0.0, lead_ms=(0, 1000), word_not_first=0.0):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -116,6 +116,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                         word goes after it or around it. Clips of speech start within a second, and a
                         model that has heard little before its first words fires on them more; while
                         it is 0 nothing is drawn for it, so older runs are unchanged
+    word_not_first -- the chance that a phrase whose first take is an "activate" is reordered so that
+                        another take opens it (the first one that is not the word swaps places with
+                        it): in speech without the word every utterance opens with another word, and
+                        the models fire 0.5-2 s into utterances; while it is 0 nothing is drawn for it
 
     Returns (samples, y, activate_ends_ms): the normalised mix, labels of shape (TY,) float32, and
     the end (ms) of each inserted "activate".
@@ -131,6 +135,7 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     if n_labelled[1] > 0 and labelled:
         words += [(labelled[i][1], labelled[i][0]) for i in rng.integers(len(labelled), size=rng.integers(n_labelled[0], n_labelled[1] + 1))]
     takes = []   # (ends: ms from the take's start of each "activate" in it, samples)
+    single = []  # per take: True where it is one "activate" take
     lead = None  # (start ms, end ms inclusive) of the opening sentence
 
     def prepare(words):
@@ -147,11 +152,13 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                 scale = len(take) / max(1, before)
                 rel = [min(int(round(e * scale)), ms_length(take) - 1) for e in mark]
             takes.append((rel, take.astype(np.float32)))
+            single.append(mark is True)
     ends = []
     pool = [(False, s) for s in (sentences or [])] + [(e, s) for s, e in (labelled or [])]
     if lead_prob > 0 and pool and rng.random() < lead_prob:
         prepare([pool[rng.integers(len(pool))]])
         rel, take = takes.pop()
+        single.pop()
         start = int(rng.integers(lead_ms[0], lead_ms[1] + 1))
         length = min(ms_length(take), params.CLIP_MS - start)
         if length > 0:
@@ -164,6 +171,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
             n = rng.integers(phrase_negatives[0], phrase_negatives[1] + 1)
             prepare([(False, negatives[i]) for i in rng.integers(len(negatives), size=n)])
         order = rng.permutation(len(takes))
+        if word_not_first > 0 and single[order[0]] and rng.random() < word_not_first:
+            other = next((j for j, i in enumerate(order) if not single[i]), None)
+            if other is not None:
+                order[0], order[other] = order[other], order[0]
         gaps = [int(rng.integers(phrase_gap_ms[0], phrase_gap_ms[1])) for _ in order]
         total = sum(ms_length(takes[i][1]) for i in order) + sum(gaps[:-1])
         low = 0 if lead is None else lead[1] + 1 + gaps[-1]

@@ -70,6 +70,7 @@ RECIPE = {
     "spike_guard": 100,        #   ... where "away" is more than this many output steps (0.73 s) from a label
     "lead_prob": 0.0,          # > 0: the chance an example opens with a fluent sentence (with or without the word)
     "lead_ms": [0, 1000],      #   starting this far into the clip (ms), as clips of speech do
+    "word_not_first": 0.0,     # > 0: the chance a phrase that would open with "activate" opens with another take
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -314,7 +315,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  n_labelled=tuple(recipe.get("sentence_positives", (0, 0))),
                                  target_dbfs=_level(recipe),
                                  lead_prob=recipe.get("lead_prob", 0.0),
-                                 lead_ms=tuple(recipe.get("lead_ms", (0, 1000))))
+                                 lead_ms=tuple(recipe.get("lead_ms", (0, 1000))),
+                                 word_not_first=recipe.get("word_not_first", 0.0))
     x = features(samples)
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
