@@ -113,9 +113,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     lead_prob, lead_ms -- the chance that the example opens with a fluent sentence, drawn from
                         ``sentences`` and ``labelled`` together (so with the word as often as those
                         pools hold it) and starting ``lead_ms`` (low, high) into the clip; every other
-                        word goes after it or around it. Clips of speech start within a second, and a
-                        model that has heard little before its first words fires on them more; while
-                        it is 0 nothing is drawn for it, so older runs are unchanged
+                        word goes after it or around it (clips of speech start within a second; tried
+                        against the false alarms early in a clip, which follow the start of every
+                        utterance instead: no difference); while it is 0 nothing is drawn for it, so
+                        older runs are unchanged
     word_not_first -- the chance that a phrase whose first take is an "activate" is reordered so that
                         another take opens it (the first one that is not the word swaps places with
                         it): in speech without the word every utterance opens with another word, and
