@@ -2,8 +2,9 @@
 # (the control) and 0.5, one seed (training/run33/plan.md). Run from the repository root on the GPU
 # machine, with gpu/corpus.tar (scripts/gpu_pair/pack.py), cache/run17-epoch40/model.weights.h5 and
 # gpu/whl/ there: wheels of what its Python lacks (keras 3.15.1, namex, optree, soundfile, cffi,
-# pycparser). Writes the two runs' logs, recipes and last weights into $OUT.
+# pycparser). Writes the two runs' logs, recipes and last weights into $OUT (default gpu/out).
 set -e
+OUT=${OUT:-gpu/out}; mkdir -p "$OUT"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site gpu/whl/*.whl
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=torch PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc
