@@ -155,9 +155,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
             takes.append((rel, take.astype(np.float32)))
             single.append(mark is True)
     ends = []
-    pool = [(False, s) for s in (sentences or [])] + [(e, s) for s, e in (labelled or [])]
-    if lead_prob > 0 and pool and rng.random() < lead_prob:
-        prepare([pool[rng.integers(len(pool))]])
+    without, with_word = sentences or [], labelled or []
+    if lead_prob > 0 and (without or with_word) and rng.random() < lead_prob:   # one draw over both lists
+        i = int(rng.integers(len(without) + len(with_word)))
+        prepare([(False, without[i])] if i < len(without) else [with_word[i - len(without)][::-1]])
         rel, take = takes.pop()
         single.pop()
         start = int(rng.integers(lead_ms[0], lead_ms[1] + 1))
