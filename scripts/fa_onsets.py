@@ -7,9 +7,10 @@ Remakes where each reading went in each clip of ``cache/heldout/fa`` (seed 7) an
 seeds, writing nothing (each remade mix is checked against the WAV on disk: it must agree to the
 16-bit step), then scores the clips as ``triggerword evaluate`` does and places each detection after
 the latest reading that started before it. Prints the share of false alarms and the share of speech
-time in each span since a reading's start, and the rate for the first, second and third reading of
-a clip. Needs the two hours made by ``triggerword corpus --target heldout`` (and ``--seed 8 --dev 0
---out cache/heldout-seed8``) on this machine; takes about 3 minutes on 2 cores.
+time in each span since a reading's start, the rate for the first, second and third reading of
+a clip, the rate per hour of near-miss speech (readings holding a word of ``corpus.NEAR_MISSES``)
+and of everyday speech (the other readings), and the texts whose readings fire most. Needs the two hours made by ``triggerword corpus --target heldout`` (and ``--seed 8 --dev 0
+--out cache/heldout-seed8``) on this machine; takes about 6 minutes on 2 cores.
 """
 import os
 import sys
@@ -22,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from td_utils import chime_steps, read_wav  # noqa: E402
 from triggerword import corpus as C  # noqa: E402
 from triggerword import params  # noqa: E402
-from triggerword.evaluate import read_clips  # noqa: E402
+from triggerword.evaluate import _near_miss_pattern, load_readings, read_clips  # noqa: E402
 from triggerword.model import load_model_f  # noqa: E402
 
 SR = params.SAMPLE_RATE
@@ -30,7 +31,7 @@ HOURS = ((7, Path("cache/heldout"), 40), (8, Path("cache/heldout-seed8"), 0))
 
 
 def readings(seed, out, dev):
-    """[(file name, [(start s, length s) of each reading])] of one hour, remade from its seeds."""
+    """[(file name, [(start s, length s, bank file stem) of each reading])] of one hour, remade from its seeds."""
     args = types.SimpleNamespace(voices=None, engines=None, fa_readings=12, dev=dev, fa_minutes=60.0)
     jobs = [j for j in C.plan_heldout(seed, args)[1] if j.kind == "fa"]
     added, made = [], {}
@@ -48,7 +49,9 @@ def readings(seed, out, dev):
             if np.max(np.abs(made["mix"] - data[:, 0] / 32768.0)) > 2 / 32768:
                 sys.exit(f"fa_onsets: {out / name}: the remade clip differs from the file; was the hour "
                          "made with another version of the generator?")
-            result.append((name.split("/")[-1], [(p / SR, min(k / SR, 10 - p / SR)) for p, k in added[-n:]]))
+            stems = row["text"].split(" | ")
+            result.append((name.split("/")[-1], [(p / SR, min(k / SR, 10 - p / SR), stem)
+                                                 for (p, k), stem in zip(added[-n:], stems)]))
         return result
     finally:
         C._add, C.write_wav = real_add, real_write
@@ -59,20 +62,27 @@ def main():
     threshold = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
     step_s = params.CLIP_MS / 1000 / params.TY
     since, which, speech, per_reading = [], [], [], {}
+    near = _near_miss_pattern()
+    kind_s, kind_fa, by_text = {"near-miss": 0.0, "everyday": 0.0}, {"near-miss": 0, "everyday": 0}, {}
     for seed, out, dev in HOURS:
         clips = readings(seed, out, dev)
+        texts = {Path(k).stem: v["text"] for k, v in load_readings(str(out)).items()}
         _, feats = read_clips(str(out / "fa"), [name for name, _ in clips])
         probs = model.predict(np.stack(feats), batch_size=16, verbose=0)[:, :, 0]
         for (name, said), p in zip(clips, probs):
-            for k, (start, length) in enumerate(said):
+            for k, (start, length, stem) in enumerate(said):
                 speech += list(np.arange(0, length, 0.05))
                 per_reading[k] = per_reading.get(k, 0.0) + length
+                kind_s["near-miss" if near.search(texts[stem]) else "everyday"] += length
             for step in chime_steps(p, threshold):
                 t = step * step_s
-                started = [k for k, (start, _) in enumerate(said) if start <= t]
+                started = [k for k, (start, _, _) in enumerate(said) if start <= t]
                 if started:
                     since.append(t - said[started[-1]][0])
                     which.append(started[-1])
+                    text = texts[said[started[-1]][2]]
+                    kind_fa["near-miss" if near.search(text) else "everyday"] += 1
+                    by_text[text] = by_text.get(text, 0) + 1
     since, speech = np.array(since), np.array(speech)
     print(f"{len(since)} false alarms at {threshold} over both hours, each after a reading's start")
     print("| time since the reading's start | share of the false alarms | share of the speech time |")
@@ -85,6 +95,14 @@ def main():
     for k in range(3):
         count = sum(1 for i in which if i == k)
         print(f"| {k + 1} | {count} | {count / (per_reading.get(k, 0) / 3600):.0f} |")
+    print("| speech | hours of it | false alarms | per hour of it |")
+    print("|---|---|---|---|")
+    for kind in kind_s:
+        print(f"| {kind} | {kind_s[kind] / 3600:.2f} | {kind_fa[kind]} | {kind_fa[kind] / (kind_s[kind] / 3600):.0f} |")
+    print("| text of the reading (the most false alarms first) | false alarms |")
+    print("|---|---|")
+    for text, count in sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[:10]:
+        print(f"| {text} | {count} |")
 
 
 if __name__ == "__main__":

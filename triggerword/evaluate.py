@@ -366,7 +366,9 @@ def _split_sentence(split):
         fa = "no clips" if g["fa_per_hour"] is None else f"{g['fa_per_hour']:.1f} false alarms per hour"
         return f"{fa} over {g['clips']} clips ({g['clips'] * params.CLIP_MS / 3.6e6:.2f} h)"
     return (" Split by the readings in them, the hour's clips that hold a near miss give "
-            f"{part(split['near'])}, the others {part(split['other'])}.")
+            f"{part(split['near'])}, the others {part(split['other'])}. A clip mixes about three readings, so "
+            "this split puts most everyday speech among the near-miss clips; `python scripts/fa_onsets.py MODEL` "
+            "places each false alarm in the reading it falls in.")
 
 
 def reading_lines(rows, threshold, split=None):
