@@ -9,8 +9,9 @@ seeds, writing nothing (each remade mix is checked against the WAV on disk: it m
 the latest reading that started before it. Prints the share of false alarms and the share of speech
 time in each span since a reading's start, the rate for the first, second and third reading of
 a clip, the rate per hour of near-miss speech (readings holding a word of ``corpus.NEAR_MISSES``)
-and of everyday speech (the other readings), and the texts whose readings fire most. Needs the two hours made by ``triggerword corpus --target heldout`` (and ``--seed 8 --dev 0
---out cache/heldout-seed8``) on this machine; takes about 6 minutes on 2 cores.
+and of everyday speech (the other readings), and the texts whose readings fire most. Needs the two
+hours made by ``triggerword corpus --target heldout`` (and ``--seed 8 --dev 0 --out
+cache/heldout-seed8``) on this machine; takes about 6 minutes on 2 cores.
 """
 import os
 import sys
@@ -67,22 +68,23 @@ def main():
     for seed, out, dev in HOURS:
         clips = readings(seed, out, dev)
         texts = {Path(k).stem: v["text"] for k, v in load_readings(str(out)).items()}
+        kind = {stem: "near-miss" if near.search(text) else "everyday" for stem, text in texts.items()}
         _, feats = read_clips(str(out / "fa"), [name for name, _ in clips])
         probs = model.predict(np.stack(feats), batch_size=16, verbose=0)[:, :, 0]
         for (name, said), p in zip(clips, probs):
             for k, (start, length, stem) in enumerate(said):
                 speech += list(np.arange(0, length, 0.05))
                 per_reading[k] = per_reading.get(k, 0.0) + length
-                kind_s["near-miss" if near.search(texts[stem]) else "everyday"] += length
+                kind_s[kind[stem]] += length
             for step in chime_steps(p, threshold):
                 t = step * step_s
                 started = [k for k, (start, _, _) in enumerate(said) if start <= t]
                 if started:
                     since.append(t - said[started[-1]][0])
                     which.append(started[-1])
-                    text = texts[said[started[-1]][2]]
-                    kind_fa["near-miss" if near.search(text) else "everyday"] += 1
-                    by_text[text] = by_text.get(text, 0) + 1
+                    stem = said[started[-1]][2]
+                    kind_fa[kind[stem]] += 1
+                    by_text[texts[stem]] = by_text.get(texts[stem], 0) + 1
     since, speech = np.array(since), np.array(speech)
     print(f"{len(since)} false alarms at {threshold} over both hours, each after a reading's start")
     print("| time since the reading's start | share of the false alarms | share of the speech time |")
