@@ -874,3 +874,40 @@ def test_spike_loss_weighs_a_false_alarm_spike_and_spares_the_word():
     assert float(spike_loss(torch.tensor(p), torch.tensor(y))) == pytest.approx(sum(loss) / 3, rel=1e-4)
     p[2, 496:500] = 0.9
     assert float(spike_loss(torch.tensor(p[2:]), torch.tensor(y[2:]))) == pytest.approx(loss[1], rel=1e-4)
+
+
+def _dominant_hz(x):
+    spectrum = np.abs(np.fft.rfft(x))
+    return np.fft.rfftfreq(len(x), 1 / SR)[int(np.argmax(spectrum))]
+
+
+def test_cut_onset_keeps_the_end_of_the_word():
+    from triggerword.augment import cut_onset
+    silence = np.zeros(int(0.2 * SR), np.float32)
+    word = np.concatenate([silence, tone(300, 500.0), tone(300, 2000.0), silence])  # "ac" then "tivate"
+    end = cut_onset(word, 0.5)
+    # the silences go first (trim), then half the sound: what is left is the second part, 2 kHz
+    assert _dominant_hz(end) == pytest.approx(2000.0, abs=20)
+    assert 0.25 * SR < len(end) < 0.36 * SR
+    assert end[0] == 0.0                        # faded in, no click
+    assert 0.6 * SR < len(cut_onset(word, 0.0)) < 0.7 * SR  # nothing cut but the silences (and margins)
+
+
+def test_suffix_negatives_add_the_ends_of_activate_takes(tiny_corpus):
+    from triggerword import augment
+    from triggerword.train import RECIPE, load_corpus
+    recipe = dict(RECIPE, suffix_negatives=5, suffix_cut=[0.35, 0.6])
+    corpus = load_corpus(str(tiny_corpus), recipe)
+    assert len(corpus.negatives) == 3 + 5 and corpus.suffixes == 5
+    assert "5 of them activate takes with their onset cut off" in repr(corpus)
+    # three takes: each drawn once before any is drawn again
+    takes = [int(name.split("/")[1]) for name in corpus.negative_names[3:]]
+    assert sorted(takes[:3]) == [0, 1, 2] and all(0 <= t < 3 for t in takes)
+    for name, clip in zip(corpus.negative_names[3:], corpus.negatives[3:]):
+        source = corpus.activates[int(name.split("/")[1])]
+        whole = augment.trim(source.astype(np.float32) / 32768.0)
+        assert clip.dtype == np.int16 and 0.4 * len(whole) <= len(clip) <= 0.65 * len(whole)
+    # the same recipe makes the same clips; the default adds none, so older recipes are unchanged
+    again = load_corpus(str(tiny_corpus), recipe)
+    assert all(np.array_equal(a, b) for a, b in zip(corpus.negatives, again.negatives))
+    assert len(load_corpus(str(tiny_corpus), RECIPE).negatives) == 3

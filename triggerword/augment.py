@@ -98,6 +98,12 @@ def trim(samples: np.ndarray, margin_ms: float = 25.0, threshold_db: float = -40
     return fade(x[start:end].copy(), 5.0)
 
 
+def cut_onset(samples: np.ndarray, share: float) -> np.ndarray:
+    """The end of a word: cut to its sound (``trim``), drop the first ``share`` of that, fade in 5 ms."""
+    x = trim(samples)
+    return fade(x[int(share * len(x)):], 5.0)
+
+
 def fade(samples: np.ndarray, ms: float = 5.0) -> np.ndarray:
     """Raised-cosine fade-in and fade-out of ``ms`` milliseconds."""
     x = _as_float(samples).copy()
