@@ -8,8 +8,9 @@ model has heard these takes whole), cuts the first 0 %, 10 %, ... 50 % of each t
 corpus background 20 dB below it, sets the clip to -20 dBFS as ``triggerword evaluate`` does, and
 prints the share of takes whose highest output after 2 s reaches 0.5, and the mean highest output.
 Then the same for the training takes of ten near misses that end like the word ("captivate",
-"excavate", ...), whole. A model that waits for "ac-" fires on few takes with 30 % or more cut off.
-About 80 s on 2 cores. Seeds are fixed: the same model gives the same figures.
+"excavate", ...), whole; then every fourth of the 430 endings that ``suffix_negatives=430`` trains
+on (runs 43 and 44), to see whether a model fits the negatives it was given. A model that waits for
+"ac-" fires on few takes with 30 % or more cut off. About 100 s on 2 cores. Seeds are fixed: the same model gives the same figures.
 """
 import csv
 import os
@@ -22,7 +23,7 @@ from triggerword import augment, params  # noqa: E402
 from triggerword.evaluate import predict_keras  # noqa: E402
 from triggerword.model import load_model_f  # noqa: E402
 from triggerword.synth import features, normalise, overlay  # noqa: E402
-from triggerword.train import _as_float, load_folder, random_background, read_clip  # noqa: E402
+from triggerword.train import RECIPE, _as_float, load_corpus, load_folder, random_background, read_clip  # noqa: E402
 
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 NEAR = ("captivate", "cultivate", "motivate", "elevate", "renovate", "navigate", "vacate", "excavate",
@@ -60,6 +61,10 @@ def main(model_path, root="cache/corpus", n_takes=100):
         q = np.array([v for r, v in zip(near, p) if r["text"] == text])
         if len(q):
             print(f"{text:>12} ({len(q):2d} takes) | {np.mean(q >= 0.5):>20.2f} | {q.mean():.2f}")
+    corpus = load_corpus(root, dict(RECIPE, suffix_negatives=430), warn=lambda message: None)
+    p = peaks([_as_float(x) for x in corpus.negatives[-corpus.suffixes:][::4]])
+    print(f"training endings of suffix_negatives=430 ({len(p)}, every fourth) | share at 0.5 or more "
+          f"{np.mean(p >= 0.5):.2f} | mean highest output {p.mean():.2f}")
 
 
 if __name__ == "__main__":
