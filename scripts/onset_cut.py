@@ -10,7 +10,8 @@ prints the share of takes whose highest output after 2 s reaches 0.5, and the me
 Then the same for the training takes of ten near misses that end like the word ("captivate",
 "excavate", ...), whole; then every fourth of the 430 endings that ``suffix_negatives=430`` trains
 on (runs 43 and 44), to see whether a model fits the negatives it was given. A model that waits for
-"ac-" fires on few takes with 30 % or more cut off. About 100 s on 2 cores. Seeds are fixed: the same model gives the same figures.
+"ac-" fires on few takes with 30 % or more cut off. About 100 s on 2 cores. Seeds are fixed: the
+same model gives the same figures.
 """
 import csv
 import os
@@ -29,6 +30,7 @@ SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 NEAR = ("captivate", "cultivate", "motivate", "elevate", "renovate", "navigate", "vacate", "excavate",
         "aggravate", "innovate")
 START_MS = 2000
+ENDINGS = 430  # suffix_negatives of runs 43 and 44
 
 
 def main(model_path, root="cache/corpus", n_takes=100):
@@ -61,9 +63,9 @@ def main(model_path, root="cache/corpus", n_takes=100):
         q = np.array([v for r, v in zip(near, p) if r["text"] == text])
         if len(q):
             print(f"{text:>12} ({len(q):2d} takes) | {np.mean(q >= 0.5):>20.2f} | {q.mean():.2f}")
-    corpus = load_corpus(root, dict(RECIPE, suffix_negatives=430), warn=lambda message: None)
+    corpus = load_corpus(root, dict(RECIPE, suffix_negatives=ENDINGS), warn=lambda message: None)
     p = peaks([_as_float(x) for x in corpus.negatives[-corpus.suffixes:][::4]])
-    print(f"training endings of suffix_negatives=430 ({len(p)}, every fourth) | share at 0.5 or more "
+    print(f"training endings of suffix_negatives={ENDINGS} ({len(p)}, every fourth) | share at 0.5 or more "
           f"{np.mean(p >= 0.5):.2f} | mean highest output {p.mean():.2f}")
 
 

@@ -218,6 +218,7 @@ class Corpus:
         self.sentence_names = [name for name, _ in without]
         self.sentences = [x for _, x in without]
         self.hard_copies = 0
+        self.suffixes = 0
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
@@ -237,17 +238,19 @@ class Corpus:
                 self.hard_copies += n
         return sorted(set(scores) - set(self.negative_names) - set(self.sentence_names))
 
-    def add_suffixes(self, n, cut=(0.35, 0.6), seed=0):
+    def add_suffixes(self, n, cut=None, seed=0):
         """Add ``n`` activate takes with their first part cut off to the negatives ("tivate", "vate").
 
         The shipped model still fires on most takes of "activate" whose first 30 % is gone (77 % of
         100 training takes at 0.5, 56 % with half gone): it hears the end of the word, which
         "captivate" shares. These teach it that the end alone is not the word. Each added clip is a
         take drawn (without repeats while there are takes left) by ``seed``'s generator, with the
-        share ``cut`` (drawn per clip) of its sound cut from its start (``augment.cut_onset``). Named
-        ``suffix/<take number>`` in ``negative_names``. Returns how many were added.
+        share ``cut`` (drawn per clip; RECIPE's ``suffix_cut`` when None) of its sound cut from its
+        start (``augment.cut_onset``). Named ``suffix/<take number>`` in ``negative_names``. Returns
+        how many were added.
         """
         from triggerword import augment
+        cut = RECIPE["suffix_cut"] if cut is None else cut
         if n <= 0:
             return 0
         rng = np.random.default_rng(seed)
@@ -261,12 +264,12 @@ class Corpus:
             self.negatives.append(np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16))
             self.negative_names.append(f"suffix/{i:06d}")
             added += 1
-        self.suffixes = added
+        self.suffixes += added
         return added
 
     def __repr__(self):
         hard = f", {self.hard_copies} of them extra copies of mined ones" if self.hard_copies else ""
-        if getattr(self, "suffixes", 0):
+        if self.suffixes:
             hard += f", {self.suffixes} of them activate takes with their onset cut off"
         return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives "
                 f"and {len(self.sentences)} sentences without the word{hard}, {len(self.backgrounds)} "
@@ -298,7 +301,8 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
             warn(f"warning: {recipe['hard_negatives']}: {len(missing)} mined clips are not in {root} "
                  f"(e.g. {missing[0]}); they are not drawn")
     if recipe.get("suffix_negatives", 0) > 0:
-        corpus.add_suffixes(int(recipe["suffix_negatives"]), tuple(recipe.get("suffix_cut", (0.35, 0.6))))
+        corpus.add_suffixes(int(recipe["suffix_negatives"]),
+                            tuple(recipe.get("suffix_cut", RECIPE["suffix_cut"])))
     return corpus
 
 
