@@ -24,7 +24,7 @@ from triggerword import augment, params  # noqa: E402
 from triggerword.evaluate import predict_keras  # noqa: E402
 from triggerword.model import load_model_f  # noqa: E402
 from triggerword.synth import features, normalise, overlay  # noqa: E402
-from triggerword.train import RECIPE, _as_float, load_corpus, load_folder, random_background, read_clip  # noqa: E402
+from triggerword.train import RECIPE, _as_float, load_corpus, random_background, read_clip  # noqa: E402
 
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 NEAR = ("captivate", "cultivate", "motivate", "elevate", "renovate", "navigate", "vacate", "excavate",
@@ -38,7 +38,8 @@ def main(model_path, root="cache/corpus", n_takes=100):
     acts = [r for r in rows if r["kind"] == "activate"]
     acts = [acts[i] for i in np.random.default_rng(0).choice(len(acts), min(n_takes, len(acts)), replace=False)]
     near = [r for r in rows if r["kind"] == "negative" and r["text"] in NEAR]
-    backgrounds = load_folder(os.path.join(root, "backgrounds"))
+    corpus = load_corpus(root, dict(RECIPE, suffix_negatives=ENDINGS), warn=lambda message: None)
+    backgrounds = corpus.backgrounds
     model = load_model_f(model_path)
     after = int(START_MS * params.TY / 10000)
 
@@ -63,7 +64,6 @@ def main(model_path, root="cache/corpus", n_takes=100):
         q = np.array([v for r, v in zip(near, p) if r["text"] == text])
         if len(q):
             print(f"{text:>12} ({len(q):2d} takes) | {np.mean(q >= 0.5):>20.2f} | {q.mean():.2f}")
-    corpus = load_corpus(root, dict(RECIPE, suffix_negatives=ENDINGS), warn=lambda message: None)
     p = peaks([_as_float(x) for x in corpus.negatives[-corpus.suffixes:][::4]])
     print(f"training endings of suffix_negatives={ENDINGS} ({len(p)}, every fourth) | share at 0.5 or more "
           f"{np.mean(p >= 0.5):.2f} | mean highest output {p.mean():.2f}")

@@ -153,8 +153,7 @@ def load_sentences(root, warn=print, sets=None):
         except (OSError, ValueError) as exc:
             warn(f"warning: skipped {os.path.join(bank, name)}: {exc}")
             continue
-        out.append((f".work/bank/{name}",
-                    np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16)))
+        out.append((f".work/bank/{name}", _as_int16(x)))
     return out, []
 
 
@@ -261,7 +260,7 @@ class Corpus:
             x = augment.cut_onset(_as_float(self.activates[i]), float(rng.uniform(*cut)))
             if len(x) < 441:  # under 10 ms: nothing left to hear
                 continue
-            self.negatives.append(np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16))
+            self.negatives.append(_as_int16(x))
             self.negative_names.append(f"suffix/{i:06d}")
             added += 1
         self.suffixes += added
@@ -308,6 +307,11 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
 
 def _as_float(x):
     return x.astype(np.float32) / 32768.0
+
+
+def _as_int16(x):
+    """Float samples in [-1, 1] back to int16, as the corpus lists hold them (rounded, clipped)."""
+    return np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16)
 
 
 def random_background(backgrounds, rng):
