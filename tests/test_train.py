@@ -911,3 +911,61 @@ def test_suffix_negatives_add_the_ends_of_activate_takes(tiny_corpus):
     again = load_corpus(str(tiny_corpus), recipe)
     assert all(np.array_equal(a, b) for a, b in zip(corpus.negatives, again.negatives))
     assert len(load_corpus(str(tiny_corpus), RECIPE).negatives) == 3
+
+
+def test_input_scale_is_folded_into_the_kernel_and_changes_no_output():
+    torch = pytest.importorskip("torch")
+    from triggerword.torch_model import TorchModelF, from_keras, to_keras
+    torch.manual_seed(0)
+    net = TorchModelF().eval()
+    x = np.random.default_rng(1).random((1, params.TX, params.N_FREQ)).astype(np.float32) * 3
+    before = net(torch.from_numpy(x)).detach().numpy()
+    scale = np.geomspace(1e-4, 1e2, params.N_FREQ).astype(np.float32)  # bins as far apart as the input's
+    net.set_in_scale(scale)                     # a trained network keeps what it computes
+    after = net(torch.from_numpy(x)).detach().numpy()
+    assert np.abs(after - before).max() < 1e-5
+    assert not np.allclose(net.conv.weight.detach().numpy(), TorchModelF().conv.weight.detach().numpy())
+    model = to_keras(net)                        # the Keras model reads the unscaled input
+    assert np.abs(model.predict(x, verbose=0) - before).max() < 1e-5
+    back = from_keras(model, in_scale=scale).eval()
+    assert np.allclose(back.in_scale.numpy(), scale)
+    assert np.abs(back(torch.from_numpy(x)).detach().numpy() - before).max() < 1e-5
+    fresh = TorchModelF()                        # a fresh network keeps its kernel and hears the bins alike
+    kernel = fresh.conv.weight.detach().clone()
+    fresh.set_in_scale(scale, keep_outputs=False)
+    assert torch.equal(fresh.conv.weight, kernel)
+    old = {k: v for k, v in net.state_dict().items() if k != "in_scale"}  # a checkpoint from before
+    loaded = TorchModelF()
+    loaded.load_state_dict(old)
+    assert torch.equal(loaded.in_scale, torch.ones(params.N_FREQ))
+
+
+def test_input_norm_divides_each_bin_by_its_mean_and_exports_the_same_network(tmp_path, tiny_corpus):
+    torch = pytest.importorskip("torch")
+    from triggerword.model import load_model_f
+    from triggerword.torch_model import TorchModelF
+    from triggerword.train import RECIPE, bin_scale, load_corpus, main, make_training_example
+    recipe = dict(RECIPE, input_norm="bin_mean")
+    corpus = load_corpus(str(tiny_corpus), recipe)
+    scale = bin_scale(corpus, recipe, seed=0, n=4)
+    assert np.array_equal(scale, bin_scale(corpus, recipe, seed=0, n=4))  # deterministic
+    rng = np.random.default_rng([0, 101])
+    mean = np.mean([make_training_example(corpus, rng, recipe)[0].mean(axis=0, dtype=np.float64)
+                    for _ in range(4)], axis=0)
+    assert np.allclose(scale * mean, 1.0, rtol=1e-5)
+    capped = bin_scale(corpus, dict(recipe, input_norm_top_hz=11025), seed=0, n=4)  # bin 50 is 11,025 Hz
+    assert np.array_equal(capped[:51], scale[:51]) and np.all(capped[51:] == scale[50])
+    run = tmp_path / "run"
+    assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4",
+                 "--batch-size", "2", "--workers", "0", "--epochs", "1",
+                 "--set", 'input_norm="bin_mean"', "--set", "input_norm_examples=4"]) == 0
+    state = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert np.allclose(state["model"]["in_scale"].numpy(), scale)
+    net = TorchModelF()
+    net.load_state_dict(state["weights"])
+    net.eval()
+    x = np.random.default_rng(2).random((1, params.TX, params.N_FREQ), dtype=np.float32) * 1e3
+    keras_out = load_model_f(str(run / "keras" / "model.weights.h5")).predict(x, verbose=0)
+    assert np.abs(keras_out - net(torch.from_numpy(x)).detach().numpy()).max() < 1e-4
+    assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / "bad"), "--examples", "4",
+                 "--workers", "0", "--epochs", "1", "--set", 'input_norm="log"']) == 1

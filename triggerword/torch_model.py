@@ -9,6 +9,11 @@ that both give the same probabilities.
 
 The twin matches Keras exactly: GRU with reset_after (PyTorch's formulation), gate order converted
 from PyTorch's [r, z, n] to Keras's [z, r, h]; BatchNorm epsilon 1e-3 and momentum 0.99 (Keras's).
+
+``in_scale`` (one number per frequency bin, ones unless the recipe's ``input_norm`` sets it) multiplies
+the input before the convolution. It changes how training moves the weights, not what the network
+can compute: ``keras_weights`` folds it into the convolution's kernel, so the Keras ``model_f`` that
+ships reads the same linear-power spectrogram as always and gives the same outputs.
 """
 import numpy as np
 import torch
@@ -33,6 +38,22 @@ class TorchModelF(nn.Module):
         self.bn3 = nn.BatchNorm1d(128, eps=KERAS_BN_EPS, momentum=KERAS_BN_MOMENTUM)
         self.dense = nn.Linear(128, 1)
         self.drop = nn.Dropout(dropout)
+        self.register_buffer("in_scale", torch.ones(params.N_FREQ))
+
+    def set_in_scale(self, scale, keep_outputs=True):
+        """Set ``in_scale``; with ``keep_outputs`` the kernel is divided by the change, so the network
+        computes exactly what it did (a trained network), else it is left as it is (a fresh one)."""
+        new = torch.as_tensor(np.asarray(scale, dtype=np.float32)).to(self.in_scale.device)
+        with torch.no_grad():
+            if keep_outputs:
+                self.conv.weight.mul_((self.in_scale / new)[None, :, None])
+            self.in_scale.copy_(new)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before in_scale existed hold none: they meant ones
+        if prefix + "in_scale" not in state_dict:
+            state_dict[prefix + "in_scale"] = torch.ones(params.N_FREQ)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @staticmethod
     def _bn(bn, x):  # x is (batch, steps, channels); BatchNorm1d wants channels second
@@ -40,7 +61,7 @@ class TorchModelF(nn.Module):
 
     def logits(self, x):
         """x: (batch, TX, N_FREQ) -> logits (batch, TY, 1)."""
-        h = self.conv(x.transpose(1, 2)).transpose(1, 2)
+        h = self.conv((x * self.in_scale).transpose(1, 2)).transpose(1, 2)
         h = self.drop(torch.relu(self._bn(self.bn1, h)))
         h, _ = self.gru1(h)
         h = self._bn(self.bn2, self.drop(h))
@@ -70,7 +91,8 @@ def _bn_to_keras(bn):
 
 def keras_weights(net):
     """The list of arrays ``model_f().set_weights`` takes, in Keras's layer order."""
-    conv_w = net.conv.weight.detach().cpu().numpy().transpose(2, 1, 0)  # (out,in,k) -> (k,in,out)
+    conv_w = (net.conv.weight * net.in_scale[None, :, None]).detach().cpu().numpy()
+    conv_w = conv_w.transpose(2, 1, 0)  # (out, in, k) -> (k, in, out), in_scale folded in
     return ([conv_w, net.conv.bias.detach().cpu().numpy()] + _bn_to_keras(net.bn1)
             + _gru_to_keras(net.gru1) + _bn_to_keras(net.bn2)
             + _gru_to_keras(net.gru2) + _bn_to_keras(net.bn3)
@@ -85,8 +107,9 @@ def to_keras(net, dropout=0.8):
     return model
 
 
-def from_keras(model, dropout=0.2):
-    """A ``TorchModelF`` holding a Keras ``model_f``'s weights (to resume or fine-tune in PyTorch)."""
+def from_keras(model, dropout=0.2, in_scale=None):
+    """A ``TorchModelF`` holding a Keras ``model_f``'s weights (to resume or fine-tune in PyTorch);
+    with ``in_scale`` (N_FREQ numbers), the kernel is divided by it, so the outputs stay the same."""
     w = [np.asarray(a) for a in model.get_weights()]
     net = TorchModelF(dropout)
 
@@ -108,4 +131,6 @@ def from_keras(model, dropout=0.2):
     with torch.no_grad():
         for target, value in zip(targets, tensors):
             target.copy_(torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)))
+    if in_scale is not None:
+        net.set_in_scale(in_scale)
     return net

@@ -73,6 +73,9 @@ RECIPE = {
     "word_not_first": 0.0,     # > 0: the chance a phrase that would open with "activate" opens with another take
     "suffix_negatives": 0,     # > 0: this many activate takes with their onset cut off, added to the negatives
     "suffix_cut": [0.35, 0.6],  #   the share of each take's sound cut from its start ("tivate", "ivate", "vate")
+    "input_norm": None,        # "bin_mean": train on each frequency bin divided by its mean over examples
+    "input_norm_examples": 64,  #   of the recipe (this many), folded into the kernel when exported;
+    "input_norm_top_hz": None,  #   bins above this frequency keep its bin's factor (null: every bin its own)
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -363,6 +366,34 @@ def make_training_example(corpus, rng, recipe=RECIPE):
     return x, y
 
 
+def bin_scale(corpus, recipe, seed, n=None):
+    """One over each frequency bin's mean value in ``n`` examples of ``recipe`` (drawn from ``seed`` apart
+    from the epochs' examples): the ``in_scale`` of ``input_norm="bin_mean"``.
+
+    Why: the input is linear power, whose bins differ by five orders of magnitude on average (about
+    1e4 below 1 kHz, 3e2 at 4.4 kHz, 5 at 11 kHz in this corpus's examples), while a fresh kernel
+    weighs every bin alike and Adam moves every weight by about the same step. So the weak bins that
+    carry the consonants ("k", "t" of "ac-", "-ti-") hardly reach the network. Dividing each bin by its
+    mean gives every bin the same say at the start; the division is folded into the kernel on export.
+
+    ``input_norm_top_hz``: the TTS voices hold next to nothing above about 11 kHz, so those bins carry
+    only backgrounds and hiss, which dividing by their means would make as loud as the speech; above
+    this frequency each bin keeps the factor of the bin at it, so they stay as weak as they are.
+    """
+    n = n or recipe.get("input_norm_examples", RECIPE["input_norm_examples"])
+    rng = np.random.default_rng([seed, 101])
+    total = np.zeros(params.N_FREQ)
+    for _ in range(n):
+        total += make_training_example(corpus, rng, recipe)[0].mean(axis=0, dtype=np.float64)
+    mean = total / n
+    scale = 1.0 / np.maximum(mean, mean.max() * 1e-9)
+    top_hz = recipe.get("input_norm_top_hz")
+    if top_hz is not None:
+        top = int(round(top_hz / (params.SAMPLE_RATE / 2) * (params.N_FREQ - 1)))
+        scale[top + 1:] = scale[top]
+    return scale.astype(np.float32)
+
+
 def _level(recipe):
     """The recipe's example loudness: a number when its range is one value (so nothing is drawn)."""
     low, high = recipe.get("level_db", (params.TARGET_DBFS, params.TARGET_DBFS))
@@ -635,6 +666,16 @@ def _main(args):
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
             group["lr"] = args.learning_rate
+    corpus = load_corpus(args.corpus, recipe, args.backgrounds)
+    print(corpus)
+    if state is None and recipe.get("input_norm"):
+        if recipe["input_norm"] != "bin_mean":
+            print(f"triggerword train: input_norm {recipe['input_norm']!r}: unknown (null or \"bin_mean\")",
+                  file=sys.stderr)
+            return 1
+        scale = bin_scale(corpus, recipe, args.seed)
+        net.set_in_scale(scale, keep_outputs=args.init is not None)
+        print(f"input_norm bin_mean: bin scales {scale.min():.3g} to {scale.max():.3g}")
     ema = None
     if recipe.get("ema", 0) > 0:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -647,8 +688,6 @@ def _main(args):
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
 
-    corpus = load_corpus(args.corpus, recipe, args.backgrounds)
-    print(corpus)
     dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
     for epoch in range(start_epoch, args.epochs):
