@@ -1,5 +1,6 @@
 """The trainer's parts: example synthesis, the PyTorch twin of model_f, scoring, a tiny real run."""
 import csv
+import json
 import math
 import os
 import re
@@ -611,7 +612,7 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert len(err) == 1 and "none: no such folder" in err[0] and "--seed 8" in err[0]
 
 
-def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus):
+def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus, capsys):
     """--set ema=D: training itself is unchanged, the run ships the moving average of its weights,
     and a resumed run averages on exactly as one that never stopped."""
     torch = pytest.importorskip("torch")
@@ -643,6 +644,9 @@ def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus):
     assert main(["--run", str(tmp_path / "ema"), "--export", str(tmp_path / "out"), "--export-epoch", "last"]) == 0
     exported = load_model_f(str(tmp_path / "out" / "model.weights.h5")).get_weights()
     assert all(np.allclose(w, g, atol=1e-6) for w, g in zip(want, exported))
+    # trained without a dev set: no dev F1 is claimed (once it printed minus the loss as "dev F1")
+    assert "(epoch 2, no dev set)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "export.json").read_text())["dev_f1"] is None
 
 
 def test_spike_weight_changes_training_only_when_set(tmp_path, tiny_corpus):

@@ -17,7 +17,7 @@ checkpoint is also written as the Keras ``model_f`` (``<run>/keras/model.*``), w
 
 Outputs in ``--run``: ``checkpoint.pt`` (resumable: weights, optimiser, epoch, log, the random state
 of dropout, so that a resumed run trains exactly as one that never stopped),
-``log.csv`` (loss and dev scores per epoch), ``best.pt`` (best dev F1 at threshold 0.5),
+``log.csv`` (loss and dev scores per epoch), ``best.pt`` (best dev F1 at threshold 0.5; lowest loss with ``--dev none``),
 ``keras/`` (the latest weights as Keras files), ``recipe.json``.
 
 With the recipe's ``ema`` above 0 (e.g. ``--set ema=0.99``), the weights scored on the dev set,
@@ -610,7 +610,9 @@ def _export(args):
     write_export_info(args.run, args.export, state, "best dev F1 at threshold 0.5 over the epochs"
                       if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)",
                       calibrate=args.calibrate)
-    print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, dev F1 {state['dev_f1']:.3f}"
+    # without a dev set dev_f1 is None (checkpoints written before kept minus the loss there)
+    dev = "no dev set" if state.get("dev_f1") is None or state["dev_f1"] < 0 else f"dev F1 {state['dev_f1']:.3f}"
+    print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, {dev}"
           + (f"; 0.5 now means {args.calibrate} of the run's own output" if args.calibrate is not None else "") + ")")
     return 0
 
@@ -726,9 +728,9 @@ def _main(args):
             row.update({k: round(scores[k], 4) for k in ("precision", "recall", "f1")})
         log.append(row)
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-        f1 = row.get("f1", -row["loss"])
+        f1 = row.get("f1", -row["loss"])  # what best.pt keeps: dev F1, or the lowest loss with --dev none
         state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "log": log,
-                 "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": f1,
+                 "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": row.get("f1"),
                  "weights": shipped.state_dict(), "ema_state": None if ema is None else ema.state_dict(),
                  "torch_rng": torch.get_rng_state()}
         torch.save(state, ckpt_path + ".tmp")
