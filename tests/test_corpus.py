@@ -5,6 +5,7 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 from pathlib import Path
@@ -169,6 +170,44 @@ def test_heldout_target_is_held_out_and_word_free(tmp_path):
     readings = {k: v for k, v in bank.items() if k.startswith(".work/fa-speech/")}
     assert readings and all((a / k).is_file() for k in readings)
     assert all(v["text"] in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE for v in readings.values())
+
+
+def test_everyday_texts_are_new_and_hold_no_near_miss():
+    """The everyday hour's texts: distinct, none read in training, dev, the near-miss hour or babble,
+    and none holds the word, its family or a near miss (that hour measures everyday talk alone)."""
+    talk = corpus.EVERYDAY_TALK
+    assert len(talk) >= 200 and len(set(talk)) == len(talk)
+    seen = set(corpus.DEV_ONE + corpus.DEV_TWO + corpus.DEV_NONE + corpus.FA_SENTENCES + corpus.BABBLE
+               + corpus.TRAIN_ONE + corpus.TRAIN_NONE + corpus.TRAIN_MORE + corpus.TRAIN_NEAR
+               + corpus.TRAIN_ASK + corpus.TRAIN_TALK + corpus.TRAIN_WIDE)
+    assert not set(talk) & seen
+    near = re.compile(r"\b(" + "|".join(corpus.NEAR_MISSES) + r")\b|activ|vate\b", re.IGNORECASE)
+    assert not [s for s in talk if near.search(s)]
+
+
+def test_everyday_target_hears_each_reading_once(tmp_path):
+    """--target everyday: 10-s clips from held-out voices reading EVERYDAY_TALK, no reading in two clips;
+    `triggerword evaluate --readings` finds the readings and their texts."""
+    import json
+    from triggerword.evaluate import load_readings
+
+    if tts.engine_problem(voices.get_voice("flite:slt")):
+        pytest.skip("flite not installed")
+    out = tmp_path / "everyday"
+    # 5 flite voices x 3 readings = 15; 4 clips list 12 of them, 3 each
+    assert corpus.main(["--target", "everyday", "--engines", "flite", "--fa-minutes", "0.6", "--fa-readings", "3",
+                        "--seed", "5", "--quiet", "--workers", "2", "--out", str(out)]) == 0
+    fa = sorted((out / "fa").glob("*.wav"))
+    assert len(fa) == 4
+    for path in fa:
+        info = sf.info(str(path))
+        assert (info.frames, info.samplerate) == (CLIP_SAMPLES, SAMPLE_RATE), path
+    said = [name for r in _manifest(out / "manifest.csv") if r["kind"] == "fa" for name in r["text"].split(" | ")]
+    assert len(said) >= 8 and len(said) == len(set(said))  # most readings fit; none is heard twice
+    readings = load_readings(str(out))
+    assert len(readings) == 15 and all(v["text"] in corpus.EVERYDAY_TALK for v in readings.values())
+    assert {v["voice"] for v in readings.values()} <= voices.heldout_ids()
+    assert {os.path.splitext(os.path.basename(k))[0] for k in readings} >= set(said)
 
 
 def test_training_sentences_are_new_texts():

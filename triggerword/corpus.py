@@ -14,6 +14,9 @@ Targets:
               the held-out-engine F1; ``fa/`` an hour of 10-s clips without "activate" (held-out
               voices saying sentences full of near misses, over every kind of scene), for false
               alarms per hour. Not committed: ``triggerword evaluate`` reads it when it is there.
+    everyday  (into ``cache/everyday/``) ``fa/``: an hour without "activate" in which the held-out
+              voices read everyday talk (EVERYDAY_TALK, 202 texts, no near misses), each reading
+              heard once, for ``triggerword evaluate --fa cache/everyday/fa``; resumable.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
@@ -184,6 +187,212 @@ FA_SENTENCES = [
     "He is a native speaker, but he writes like a poet.",
     "Set a timer for the pasta and turn the heater down.",
     "Switch on the lamp in the hallway, it's getting dark.",
+]
+# Everyday talk for the no-word hour of ``--target everyday``: requests, questions and small talk
+# with no near miss, read only by held-out voices, none of them a training, dev or babble text.
+EVERYDAY_TALK = [
+    "Turn the lights down a little, it's too bright in here.",
+    "What time does the pharmacy close on Saturdays?",
+    "I left my umbrella on the train again.",
+    "Could you set an alarm for half past six?",
+    "The soup is in the fridge if you get hungry.",
+    "We're out of milk, can you add it to the list?",
+    "How long does it take to drive to the airport?",
+    "My brother is coming over for dinner on Thursday.",
+    "Play something quiet while I finish this email.",
+    "The dog needs a walk before it gets dark.",
+    "Is it going to rain this afternoon?",
+    "I can't find the lid for the big saucepan.",
+    "Remind me to call the dentist tomorrow at ten.",
+    "The neighbours had a party until three in the morning.",
+    "Can you turn the volume up a bit?",
+    "We should leave now if we want to catch the bus.",
+    "The boiler is making that strange noise again.",
+    "What's the score in the cricket?",
+    "I've got a meeting at two, so I'll eat early.",
+    "Put the kettle on, would you?",
+    "The baby finally fell asleep after lunch.",
+    "How much is a return ticket to Manchester?",
+    "She's learning to play the piano this year.",
+    "Open the curtains in the front room, please.",
+    "Tell me something funny about giraffes.",
+    "The car needs new tyres before the winter.",
+    "I'm going to the gym after work tonight.",
+    "Did the package from the bookshop arrive?",
+    "Lock the back door when you go out.",
+    "What's the weather like in Lisbon this week?",
+    "He burnt the toast again this morning.",
+    "Switch off the television in the bedroom.",
+    "I think I'll have the fish and a green salad.",
+    "Can you read me the news headlines?",
+    "The shop on the corner sells fresh bread every morning.",
+    "We painted the bathroom a pale shade of blue.",
+    "How many grams are there in a pound?",
+    "Start a timer for twelve minutes.",
+    "Everyone at the office caught the same cold.",
+    "I need to return these books to the library by Friday.",
+    "Lower the blinds in the kitchen, the sun is in my eyes.",
+    "Who sang that song we heard in the car?",
+    "The washing machine has finished, can you hang the clothes up?",
+    "My flight was delayed by two hours.",
+    "Shall we order pizza or cook something?",
+    "Add eggs, flour and butter to the shopping list.",
+    "The garden hose has a hole in it.",
+    "What's the capital of Australia?",
+    "I'm sorry I missed your call yesterday.",
+    "The train to Leeds leaves from platform four.",
+    "Turn the heating down to nineteen degrees.",
+    "Our cat brought a mouse into the hall.",
+    "Can you spell the word necessary for me?",
+    "I'll pick the children up from school today.",
+    "The meeting has moved to Wednesday morning.",
+    "How far is the nearest petrol station?",
+    "Skip this song, I don't like it.",
+    "My knee hurts when I go down the stairs.",
+    "We planted sunflowers along the fence.",
+    "Is the museum open on bank holidays?",
+    "Dim the lamp next to the bed.",
+    "They're building a new school at the end of our road.",
+    "Please don't leave your shoes in the hallway.",
+    "What's on at the cinema tonight?",
+    "The water in the shower is cold again.",
+    "I bought a new pair of boots in the sale.",
+    "Call Mum on speaker, please.",
+    "The plumber said he'd come between nine and twelve.",
+    "How do you say thank you in Japanese?",
+    "We spent the whole weekend clearing out the garage.",
+    "Pause the film, I'll be right back.",
+    "That restaurant by the river has lovely views.",
+    "Can you check if the oven is still on?",
+    "Her new job starts on the first of March.",
+    "Turn off all the lights downstairs.",
+    "The roads are icy, so drive slowly.",
+    "Which bin goes out this week, the green one or the black one?",
+    "I'd rather stay in and watch a film tonight.",
+    "Set the thermostat to twenty one.",
+    "Grandad still walks five miles every morning.",
+    "What does the word ubiquitous mean?",
+    "The kids want pancakes for breakfast.",
+    "I can't hear you, the line is breaking up.",
+    "Close the garage door, please.",
+    "How many days until Christmas?",
+    "The noise from the building site starts at eight.",
+    "My sister sent us a postcard from Greece.",
+    "Start the robot hoover in the dining room.",
+    "We need to book the hotel before the prices go up.",
+    "Is there any coffee left in the pot?",
+    "The printer has run out of black ink.",
+    "Play the radio station I listened to yesterday.",
+    "He's been working from home since the spring.",
+    "Turn the fan off, it's getting chilly.",
+    "What time is sunset today?",
+    "I'll make a salad to go with the chicken.",
+    "The bus stop has moved to the other side of the road.",
+    "Could you water the plants while I'm away?",
+    "Our team lost three goals to nil.",
+    "Show me the pictures from last summer.",
+    "The baker ran out of croissants before nine.",
+    "Can you convert fifty dollars into euros?",
+    "I keep forgetting the password for the bank.",
+    "Let the dog out into the garden.",
+    "There's a long queue at the post office today.",
+    "How do I get a stain out of a white shirt?",
+    "She runs a small bakery in the village.",
+    "Turn on the outside light, someone's at the gate.",
+    "We're having a barbecue on Sunday if the weather holds.",
+    "What's the time in New York right now?",
+    "The heating bill was higher than last month.",
+    "I'll meet you outside the station at six.",
+    "Switch the porch light on before the guests arrive.",
+    "My phone keeps turning itself off.",
+    "Is it warm enough to eat outside tonight?",
+    "Add a dentist appointment to my calendar for Tuesday.",
+    "He fixed the squeaky hinge on the wardrobe.",
+    "The supermarket is open until ten tonight.",
+    "Could you find me a recipe for lemon cake?",
+    "We went swimming in the lake before breakfast.",
+    "Read me my messages, please.",
+    "The smoke alarm beeps when the battery is low.",
+    "Where did I put my reading glasses?",
+    "The match starts at a quarter to eight.",
+    "Please take the rubbish out after dinner.",
+    "What's a good name for a goldfish?",
+    "It snowed all night and the schools are closed.",
+    "Turn the music off in the kitchen.",
+    "My train home was cancelled again.",
+    "We're saving up for a trip to Canada.",
+    "How do I make the text on my screen bigger?",
+    "The cat sleeps on the radiator all afternoon.",
+    "Can you book a table for four at seven thirty?",
+    "I hung the painting in the hall, but it's crooked.",
+    "Set a reminder to pay the rent on the first.",
+    "The children are playing football in the park.",
+    "What's the quickest way to the hospital from here?",
+    "The bread has gone mouldy already.",
+    "Lock the front door and turn off the lights.",
+    "My husband snores so loudly that I can't sleep.",
+    "Is the swimming pool busy on weekday mornings?",
+    "Put the laundry in the dryer for an hour.",
+    "She won a prize for her photographs of birds.",
+    "How much sugar goes into a batch of scones?",
+    "Open the window in the study, it's stuffy.",
+    "The builders left a mess in the driveway.",
+    "Can you tell me how tall Mount Everest is?",
+    "I forgot to bring my lunch today.",
+    "Start the dishwasher when it's full.",
+    "We should invite the new neighbours for tea.",
+    "What's on my schedule for tomorrow?",
+    "The dentist said I need a filling.",
+    "Turn the lamp in the corner on, please.",
+    "The library has a reading group every Tuesday.",
+    "How many people live in Tokyo?",
+    "Our holiday photos are still on the old camera.",
+    "Find me a podcast about history.",
+    "He always takes the long way home through the woods.",
+    "Could you lower the temperature in the nursery?",
+    "The pharmacy gave me the wrong tablets.",
+    "Is it true that bananas are berries?",
+    "We need a new light bulb for the bathroom.",
+    "Stop the music, the phone is ringing.",
+    "The farmer sells eggs from a stall by the gate.",
+    "Which way is north from here?",
+    "My daughter wants a puppy for her birthday.",
+    "Turn the hall light off when you go to bed.",
+    "I'm making soup with the leftover vegetables.",
+    "How long should I boil an egg for?",
+    "The wind blew the fence down last night.",
+    "Please ring the garage and ask about the car.",
+    "What's the best way to clean a wooden floor?",
+    "We missed the start of the film.",
+    "Put some piano music on in the lounge.",
+    "The kids left their bikes out in the rain.",
+    "Is the bank open on Saturday afternoons?",
+    "Turn on the lamp in the spare room.",
+    "I'm sure I had twenty pounds in my wallet.",
+    "The traffic on the motorway was terrible.",
+    "Can you tell me a story about a dragon?",
+    "She knits jumpers for all her grandchildren.",
+    "Set the lights in the lounge to warm white.",
+    "How many teaspoons are there in a tablespoon?",
+    "We walked along the beach until the sun went down.",
+    "Please wake me up at seven tomorrow.",
+    "The shower head needs cleaning.",
+    "Who won the football last night?",
+    "I'll put the chicken in the oven at five.",
+    "Turn the speaker in the kitchen down.",
+    "My mother still writes letters by hand.",
+    "What's the date next Friday?",
+    "The river flooded the fields near the farm.",
+    "Could you pass me that blue folder on the desk?",
+    "We need to defrost the freezer this weekend.",
+    "How do I get to the town hall by bus?",
+    "The queue for the museum went round the block.",
+    "Close the blinds in the bedroom.",
+    "I think the milk has gone off.",
+    "What's the phone number for the vet?",
+    "He plays guitar in a band on Friday nights.",
+    "Turn up the heating in the bathroom.",
+    "The hotel room had a view of the harbour.",
 ]
 EXAMPLE_SENTENCE = "Hey, could you activate the lamp in the hallway?"
 # Training sentences (``--target sentences``): fluent speech for the trainer, with the word in every
@@ -695,23 +904,33 @@ def plan_cache(seed: int, args) -> tuple[list, list]:
     return jobs + bank, later
 
 
+def _held_out(rng, seed, args) -> tuple[list, list, list]:
+    """The usable held-out voices, the held-out engine's among them, and babble-bank jobs read by those."""
+    held = _usable(_select(voices("heldout"), args), {})
+    engine_rows = [r for r in held if r.engine == "flite"]
+    return held, engine_rows, _bank_jobs(rng, seed, "bank-heldout", engine_rows, {"flite": 10})
+
+
+def _reading_jobs(rng, seed, kind, rows, texts, per_voice, width) -> list:
+    """Bank jobs: each voice of ``rows`` reads ``per_voice`` of ``texts`` (drawn without repeats) into
+    ``.work/<kind>/<voice>-<j>.npy``."""
+    jobs = []
+    for row in rows:
+        picks = rng.choice(len(texts), size=min(per_voice, len(texts)), replace=False)
+        safe = row.id.replace(":", "-").replace("+", "-")
+        for j, k in enumerate(picks):
+            key = f"{kind}:{row.id}:{j}"
+            jobs.append(Job(key, "bank", _seed(seed, key), row.id,
+                            [Item("bank", texts[int(k)], [f".work/{kind}/{safe}-{j:0{width}d}.npy"])]))
+    return jobs
+
+
 def plan_heldout(seed: int, args) -> tuple[list, list]:
     """Evaluation audio from held-out voices: held-out-engine dev clips and an hour without the word."""
     rng = np.random.default_rng([seed, 3])
-    checked: dict = {}
-    held = _usable(_select(voices("heldout"), args), checked)
-    engine_rows = [r for r in held if r.engine == "flite"]
-    babble = _bank_jobs(rng, seed, "bank-heldout", engine_rows, {"flite": 10})
-    speech = []
-    sentences = FA_SENTENCES + DEV_NONE + BABBLE
-    for engine, per_voice in (("kokoro", args.fa_readings), ("flite", args.fa_readings)):
-        for row in [r for r in held if r.engine == engine]:
-            picks = rng.choice(len(sentences), size=min(per_voice, len(sentences)), replace=False)
-            for j, k in enumerate(picks):
-                key = f"fa-speech:{row.id}:{j}"
-                safe = row.id.replace(":", "-").replace("+", "-")
-                speech.append(Job(key, "bank", _seed(seed, key), row.id,
-                                  [Item("bank", sentences[int(k)], [f".work/fa-speech/{safe}-{j:02d}.npy"])]))
+    held, engine_rows, babble = _held_out(rng, seed, args)
+    speech = _reading_jobs(rng, seed, "fa-speech", [r for e in ("kokoro", "flite") for r in held if r.engine == e],
+                           FA_SENTENCES + DEV_NONE + BABBLE, args.fa_readings, 2)
     later = _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble), folder="engine")
     n_fa = int(math.ceil(args.fa_minutes * 60 * 1000 / CLIP_MS))
     for i in range(n_fa):
@@ -719,6 +938,28 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
         later.append(Job(key, "fa", _seed(seed, key), options={
             "background": BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)], "name": f"fa/{i + 1:04d}.wav",
             "bank": _bank_names(babble), "speech": _bank_names(speech)}))
+    return babble + speech, later
+
+
+def plan_everyday(seed: int, args) -> tuple[list, list]:
+    """An hour of everyday talk without the word, each reading heard once: the held-out voices each
+    read ``--fa-readings`` texts of EVERYDAY_TALK (no near misses), and every 10-s clip is laid from
+    three readings of its own, in a shuffled order, over a scene as in ``heldout``'s hour. A clip
+    uses as many of its three as fit; a reading is never used in two clips (unless the clips need
+    more readings than the voices read, when the order starts again)."""
+    rng = np.random.default_rng([seed, 8])
+    held, _, babble = _held_out(rng, seed, args)
+    speech = _reading_jobs(rng, seed, "talk-speech", held, EVERYDAY_TALK, args.fa_readings, 3)
+    names = _bank_names(speech)
+    order = [names[int(k)] for k in rng.permutation(len(names))] if names else []
+    later = []
+    n_fa = int(math.ceil(args.fa_minutes * 60 * 1000 / CLIP_MS))
+    for i in range(n_fa):
+        key = f"talk:{i}"
+        own = [order[(3 * i + j) % len(order)] for j in range(3)] if order else []
+        later.append(Job(key, "fa", _seed(seed, key), options={
+            "background": BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)], "name": f"fa/{i + 1:04d}.wav",
+            "bank": _bank_names(babble), "speech": own, "once": True}))
     return babble + speech, later
 
 
@@ -1613,7 +1854,8 @@ def run_fa(job: Job, out: Path) -> list:
     """A 10-s clip without "activate": held-out voices read near-miss sentences over a scene.
 
     The readings (``fa-speech`` bank) are reused across clips, each time at another speed, in
-    another room, through another microphone, at another level, over another scene.
+    another room, through another microphone, at another level, over another scene. With the
+    option ``once`` (``--target everyday``) the clip reads its own readings in their order, each once.
     """
     rng = np.random.default_rng(job.seed)
     babble, _ = _load_bank(out, job.options["bank"])
@@ -1629,8 +1871,9 @@ def run_fa(job: Job, out: Path) -> list:
     mix = background.astype(np.float64) * 10 ** (gain_db / 20)
     rt60, drr = float(rng.uniform(0.2, 0.7)), float(rng.uniform(3, 12))
     pos, said = int(SR * rng.uniform(0.0, 1.0)), []
-    while pos < CLIP_SAMPLES - SR // 2:
-        k = int(rng.integers(len(speech)))
+    once = job.options.get("once", False)
+    while pos < CLIP_SAMPLES - SR // 2 and not (once and len(said) == len(speech)):
+        k = len(said) if once else int(rng.integers(len(speech)))
         x = A.resample_ratio(speech[k].astype(np.float32), float(rng.uniform(0.92, 1.1)))
         x = A.reverb(x, rng, rt60_s=rt60, drr_db=drr, keep_tail=True)
         x = A.set_level(A.mic_colour(x, rng, strength=0.6), level + float(rng.uniform(-2, 2)))
@@ -1799,7 +2042,7 @@ def build(target: str, out: Path, args) -> dict:
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
         first, later = {"cache": plan_cache, "heldout": plan_heldout,
-                        "sentences": plan_sentences}[target](args.seed, args)
+                        "sentences": plan_sentences, "everyday": plan_everyday}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
@@ -1900,7 +2143,7 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences"],
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
@@ -1911,9 +2154,10 @@ def main(argv=None) -> int:
     parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
     parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25; heldout: held-out-engine clips, 40)")
     parser.add_argument("--fa-minutes", type=float, default=60.0,
-                        help="heldout: minutes of audio without the word (default 60)")
-    parser.add_argument("--fa-readings", type=int, default=12,
-                        help="heldout: sentences read by each held-out voice for that audio (default 12)")
+                        help="heldout, everyday: minutes of audio without the word (default 60)")
+    parser.add_argument("--fa-readings", type=int,
+                        help="heldout, everyday: sentences read by each held-out voice for that audio "
+                             "(default 12; everyday 99, so an hour hears each reading once)")
     parser.add_argument("--sentences", type=int, default=6,
                         help="sentences: readings with \"activate\" per training voice (default 6)")
     parser.add_argument("--sentences-without", type=int, default=4,
@@ -1944,7 +2188,10 @@ def main(argv=None) -> int:
                 "cache": dict(activates=2100, negatives=2100, backgrounds=60, dev=0),
                 "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40),
-                "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
+                "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0),
+                "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
+    if args.fa_readings is None:
+        args.fa_readings = 99 if args.target == "everyday" else 12
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1972,7 +2219,8 @@ def main(argv=None) -> int:
     root = _repo_root()
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
                        "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
-                       "sentences": root / "cache" / "corpus" / "sentences"}[args.target]
+                       "sentences": root / "cache" / "corpus" / "sentences",
+                       "everyday": root / "cache" / "everyday"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -1982,7 +2230,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

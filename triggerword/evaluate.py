@@ -198,13 +198,14 @@ def load_readings(heldout):
     """{file: {"voice", "text", ...}} of the readings the no-word hour in ``heldout`` is mixed from.
 
     ``triggerword corpus --target heldout`` keeps them in ``<heldout>/.work/fa-speech/`` and their
-    texts in ``.work/bank-voices.json``. Raises FileNotFoundError or ValueError with the fix.
+    texts in ``.work/bank-voices.json`` (``--target everyday``: in ``.work/talk-speech/``). Raises
+    FileNotFoundError or ValueError with the fix.
     """
     meta_path = os.path.join(heldout, ".work", "bank-voices.json")
     if not os.path.isfile(meta_path):
         raise FileNotFoundError(f"{meta_path}: missing; make it with `triggerword corpus --target heldout`")
     with open(meta_path) as f:
-        meta = {k: v for k, v in json.load(f).items() if k.startswith(".work/fa-speech/")}
+        meta = {k: v for k, v in json.load(f).items() if k.startswith((".work/fa-speech/", ".work/talk-speech/"))}
     if not meta:
         raise FileNotFoundError(f"{meta_path}: lists no readings of the no-word hour; make them with "
                                 "`triggerword corpus --target heldout`")
