@@ -586,17 +586,18 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     import json
     import shutil
     from triggerword import evaluate
-    dev, fa, fa2 = tmp_path / "dev", tmp_path / "fa", tmp_path / "fa2"
-    for d in (dev, fa, fa2):
+    dev, fa, fa2, talk = tmp_path / "dev", tmp_path / "fa", tmp_path / "fa2", tmp_path / "talk"
+    for d in (dev, fa, fa2, talk):
         d.mkdir()
     for name in ("001.wav", "002.wav"):
         shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
         shutil.copy(ROOT / "raw_data" / "dev" / name, fa2 / name)  # each holds one "activate"
+        shutil.copy(ROOT / "raw_data" / "dev" / name, talk / name)  # the everyday hour, here the same clips
         shutil.copy(ROOT / "raw_data" / "backgrounds" / name, fa / name)
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
-                          "--fa2", str(fa2), "--json", "--report", str(report)]) == 0
+                          "--fa2", str(fa2), "--talk", str(talk), "--json", "--report", str(report)]) == 0
     out = json.loads(capsys.readouterr().out)
     at = out["at_threshold"]
     hits = at["hits"] + at["false_alarms"]  # every detection in the dev clips
@@ -604,12 +605,18 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert at["fa2_per_hour"] == pytest.approx(hits * 3600 / 20) and at["fa2_clips"] == 2
     row = next(r for r in out["sweep"] if r["threshold"] == 0.5)
     assert row["fa2_per_hour"] == at["fa2_per_hour"] and row["fa_per_hour"] == 0.0
+    assert at["talk_per_hour"] == at["fa2_per_hour"] == row["talk_per_hour"] and at["talk_clips"] == 2
     text = report.read_text()
-    assert f"(second hour: {at['fa2_per_hour']:.1f})" in text and "false alarms / h, second hour" in text
-    assert f"| 0.50 | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | 0.0 | {row['fa2_per_hour']:.1f} |" in text
+    assert f"(second hour: {at['fa2_per_hour']:.1f}; everyday talk: {at['talk_per_hour']:.1f})" in text
+    assert "| false alarms / h | false alarms / h, second hour | false alarms / h, everyday talk | held-out" in text
+    fa2 = f"{row['fa2_per_hour']:.1f}"
+    assert f"| 0.50 | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | 0.0 | {fa2} | {fa2} |" in text
     assert evaluate.main(["--dev", str(dev), "--fa2", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none: no such folder" in err[0] and "--seed 8" in err[0]
+    assert evaluate.main(["--dev", str(dev), "--talk", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none: no such folder" in err[0] and "--target everyday" in err[0]
 
 
 def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus, capsys):

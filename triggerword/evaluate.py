@@ -9,14 +9,16 @@ hour on audio without the word, and both across thresholds.
 
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
-                         [--fa2 DIR] [--readings] [--scenes] [--levels DBFS...] [--compare LABEL=RUN]...
+                         [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--compare LABEL=RUN]...
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
 (``cache/heldout/fa``: an hour without the word; ``cache/heldout/engine``: labelled clips from the
 engine no training voice comes from, the best stand-in we have for voices never heard). ``--fa2``
 takes a second such hour (``--target heldout --seed 8 --dev 0 --out cache/heldout-seed8``), scored
 apart from the first, so that a threshold chosen on one hour can be reported on the other: two
-hours of the same making differed by a factor of 1.6 to 2.4 for the same model.
+hours of the same making differed by a factor of 1.6 to 2.4 for the same model. ``--talk`` takes an
+hour of everyday talk without near misses (``triggerword corpus --target everyday``: ``cache/everyday/fa``),
+scored apart too: the kind of speech a device hears most of the day.
 
 Clips are prepared as the workbook prepares them: read, loudness set to -20 dBFS over the clip,
 spectrogram of channel 0.
@@ -120,16 +122,17 @@ def predict_keras(model, feats, batch_size=8):
     return model.predict(np.stack(feats), batch_size=batch_size, verbose=0)[:, :, 0]
 
 
-def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None):
-    """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, fa2_per_hour, engine_f1).
+def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None, talk_probs=None):
+    """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, fa2_per_hour,
+    talk_per_hour, engine_f1).
 
-    ``engine``: (probabilities, truths) of the held-out-engine clips, or None; ``fa_probs``, ``fa2_probs``:
-    probabilities of the first and second hour without the word, or None.
+    ``engine``: (probabilities, truths) of the held-out-engine clips, or None; ``fa_probs``, ``fa2_probs``,
+    ``talk_probs``: probabilities of the first and second hour without the word and of the everyday hour, or None.
     """
     rows = []
     for t in thresholds:
         row = score_clips(dev_probs, dev_truths, t)
-        for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs)):
+        for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs), ("talk_per_hour", talk_probs)):
             row[key] = false_alarms_per_hour(probs, t) if probs is not None and len(probs) else None
         row["engine_f1"] = score_clips(engine[0], engine[1], t)["f1"] if engine is not None else None
         rows.append(row)
@@ -156,6 +159,8 @@ def plot_sweep(rows, path, title="threshold sweep"):
         ax2.plot(t, [r["fa_per_hour"] for r in rows], color="black", ls="--", label="false alarms / hour")
         if rows[0].get("fa2_per_hour") is not None:
             ax2.plot(t, [r["fa2_per_hour"] for r in rows], color="grey", ls="--", label="the same, second hour")
+        if rows[0].get("talk_per_hour") is not None:
+            ax2.plot(t, [r["talk_per_hour"] for r in rows], color="tab:brown", ls=":", label="everyday talk")
         ax2.set_ylabel("false alarms per hour")
         ax2.set_yscale("symlog")
         ax2.legend(loc="lower left")
@@ -166,10 +171,10 @@ def plot_sweep(rows, path, title="threshold sweep"):
     plt.close(fig)
 
 
-def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None):
+def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None, talk_feats=None):
     """Dev scores, false alarms per hour (each hour) and held-out-engine F1 of another model on the same audio."""
     out = score_clips(list(predict_keras(model, dev_feats)), dev_truths, threshold)
-    for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats)):
+    for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats), ("talk_per_hour", talk_feats)):
         out[key] = false_alarms_per_hour(predict_keras(model, feats), threshold) if feats else None
     if engine is not None:
         e_feats, e_truths = engine
@@ -434,24 +439,36 @@ def ablation_lines(compared, base_recipe):
         return []
     from triggerword.train import RECIPE
     base_recipe = {**RECIPE, **base_recipe}  # entries added to the recipe later count at their defaults
-    two = any(c.get("fa2_per_hour") is not None for c in compared)
+    hours = _hours(compared)
     lines = ["## Ablations (the latest epoch of each run, scored on the same audio)", "",
-             "| run | epochs | recipe, where it differs from the shipped run's | dev P / R / F1 | false alarms / h "
-             + ("| false alarms / h, second hour " if two else "") + "| held-out engine F1 |",
-             "| --- | --- | --- | --- | --- | --- |" + (" --- |" if two else "")]
+             "| run | epochs | recipe, where it differs from the shipped run's | dev P / R / F1 | "
+             + _hour_heads(hours) + " | held-out engine F1 |",
+             "| --- | --- | --- | --- |" + " --- |" * len(hours) + " --- |"]
     for c in compared:
         diff = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted({**RECIPE, **c["recipe"]}.items())
                          if base_recipe.get(k) != v) or "the same"
         ef = "" if c.get("engine_f1") is None else f"{c['engine_f1']:.3f}"
         lines.append(f"| {c['label']} (`{c['run']}`) | {c['epochs']} | {diff} | {c['precision']:.3f} / "
-                     f"{c['recall']:.3f} / {c['f1']:.3f} | {_fa_cells(c, two, '.0f')} | {ef} |")
+                     f"{c['recall']:.3f} / {c['f1']:.3f} | {_fa_cells(c, hours, '.0f')} | {ef} |")
     return lines + [""]
 
 
-def _fa_cells(row, two, fmt=".1f"):
-    """The false-alarm cells of a table row: the first hour, and the second when the table has it."""
-    cells = [row.get(k) for k in (("fa_per_hour", "fa2_per_hour") if two else ("fa_per_hour",))]
-    return " | ".join("" if v is None else format(v, fmt) for v in cells)
+HOURS = (("fa_per_hour", "false alarms / h"), ("fa2_per_hour", "false alarms / h, second hour"),
+         ("talk_per_hour", "false alarms / h, everyday talk"))
+
+
+def _hours(rows):
+    """The no-word hours a table shows: the first always, the others where any row has them."""
+    return [k for k, _ in HOURS if k == "fa_per_hour" or any(r.get(k) is not None for r in rows)]
+
+
+def _hour_heads(hours):
+    return " | ".join(dict(HOURS)[k] for k in hours)
+
+
+def _fa_cells(row, hours, fmt=".1f"):
+    """The false-alarm cells of a table row, one per hour of ``hours``."""
+    return " | ".join("" if row.get(k) is None else format(row[k], fmt) for k in hours)
 
 
 def write_report(args, at, rows, names, truths):
@@ -466,6 +483,9 @@ def write_report(args, at, rows, names, truths):
     if getattr(args, "fa2", None):
         lines.append(f"- second false-alarm hour: `{args.fa2}`: {at.get('fa2_clips', 0)} clips of 10 s made the same way "
                      "with another seed, scored apart (the hours' columns below)")
+    if getattr(args, "talk", None):
+        lines.append(f"- everyday talk: `{args.talk}`: {at.get('talk_clips', 0)} clips of 10 s without \"activate\" "
+                     "in which the held-out voices read everyday sentences with no near miss, each reading heard once")
     lines += [
              f"- held-out engine: `{args.engine}`: {at['engine']['clips']} clips, {at['engine']['activates']} "
              "\"activate\"s from an engine no training voice comes from" if args.engine else
@@ -508,21 +528,22 @@ def write_report(args, at, rows, names, truths):
               f"- event precision {at['precision']:.3f}, recall {at['recall']:.3f}, F1 {at['f1']:.3f} "
               f"(hits {at['hits']}, false alarms {at['false_alarms']}, misses {at['misses']})"]
     if at.get("fa_per_hour") is not None:
-        lines.append(f"- false alarms per hour: {at['fa_per_hour']:.1f}"
-                     + (f" (second hour: {at['fa2_per_hour']:.1f})" if at.get("fa2_per_hour") is not None else ""))
+        others = [f"{name}: {at[key]:.1f}" for key, name in (("fa2_per_hour", "second hour"),
+                                                              ("talk_per_hour", "everyday talk"))
+                  if at.get(key) is not None]
+        lines.append(f"- false alarms per hour: {at['fa_per_hour']:.1f}" + (f" ({'; '.join(others)})" if others else ""))
     if at.get("engine"):
         e = at["engine"]
         lines.append(f"- held-out engine: precision {e['precision']:.3f}, recall {e['recall']:.3f}, F1 {e['f1']:.3f} "
                      f"(hits {e['hits']}, false alarms {e['false_alarms']}, misses {e['misses']})")
-    two = at.get("fa2_per_hour") is not None
+    hours = _hours([at])
     lines += [f"- frame accuracy {at['frame_accuracy']:.3f}; a model that never fires scores "
               f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", "",
-              "## Threshold sweep", "", "| threshold | precision | recall | F1 | false alarms / h "
-              + ("| false alarms / h, second hour " if two else "")
-              + "| held-out engine F1 |", "| --- | --- | --- | --- | --- | --- |" + (" --- |" if two else "")]
+              "## Threshold sweep", "", "| threshold | precision | recall | F1 | " + _hour_heads(hours)
+              + " | held-out engine F1 |", "| --- | --- | --- | --- |" + " --- |" * len(hours) + " --- |"]
     for r in rows:
         lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
-                     f"{_fa_cells(r, two)} | "
+                     f"{_fa_cells(r, hours)} | "
                      + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |")
     if at.get("levels"):
         sets = [k for k in at["levels"][0] if k != "level"]
@@ -554,6 +575,9 @@ def main(argv=None):
     parser.add_argument("--fa2", default=None,
                         help="a second folder of clips without the word, scored apart from --fa (choose a threshold "
                              "on one hour, report it on the other)")
+    parser.add_argument("--talk", default=None,
+                        help="a folder of everyday talk without the word (`triggerword corpus --target everyday`: "
+                             "cache/everyday/fa), scored apart from --fa and --fa2")
     parser.add_argument("--engine", default=None,
                         help="folder of held-out-engine clips with labels.json (F1 reported on its own)")
     parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
@@ -590,9 +614,10 @@ def main(argv=None):
         model = load_model_f(args.model)
         labels = load_labels(args.dev)
         engine_labels = load_labels(args.engine) if args.engine else None
-        for folder in (args.fa, args.fa2):
+        for folder in (args.fa, args.fa2, args.talk):
             if folder and not os.path.isdir(folder):
-                make = "triggerword corpus --target heldout" + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else "")
+                make = ("triggerword corpus --target everyday" if folder == args.talk else "triggerword corpus --target heldout"
+                        + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else ""))
                 raise FileNotFoundError(f"{folder}: no such folder; make it with `{make}`")
         heldout = os.path.dirname(os.path.abspath(args.fa)) if args.readings else None
         readings = load_readings(heldout) if args.readings else None
@@ -608,24 +633,29 @@ def main(argv=None):
     names, feats = read_clips(args.dev, sorted(labels), progress=True)
     dev_probs = predict_keras(model, feats)
     truths = [labels[n] for n in names]
-    fa_probs = fa2_probs = fa_feats = fa2_feats = None
+    fa_probs = fa2_probs = fa_feats = fa2_feats = talk_probs = talk_feats = None
     if args.fa:
         fa_names, fa_feats = read_clips(args.fa, progress=True)
         fa_probs = predict_keras(model, fa_feats)
     if args.fa2:
         fa2_names, fa2_feats = read_clips(args.fa2, progress=True)
         fa2_probs = predict_keras(model, fa2_feats)
+    if args.talk:
+        _, talk_feats = read_clips(args.talk, progress=True)
+        talk_probs = predict_keras(model, talk_feats)
     engine = engine_inputs = None
     if engine_labels is not None:
         e_names, e_feats = read_clips(args.engine, sorted(engine_labels), progress=True)
         engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
         engine = (predict_keras(model, e_feats), engine_inputs[1])
-    rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs)
+    rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs)
     at = score_clips(dev_probs, truths, args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
     at["fa_clips"] = 0 if fa_probs is None else len(fa_probs)
     at["fa2_per_hour"] = false_alarms_per_hour(fa2_probs, args.threshold) if fa2_probs is not None else None
     at["fa2_clips"] = 0 if fa2_probs is None else len(fa2_probs)
+    at["talk_per_hour"] = false_alarms_per_hour(talk_probs, args.threshold) if talk_probs is not None else None
+    at["talk_clips"] = 0 if talk_probs is None else len(talk_probs)
     if engine is not None:
         at["engine"] = score_clips(engine[0], engine[1], args.threshold)
         at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))
@@ -635,7 +665,7 @@ def main(argv=None):
     compared = []
     for label, run in _bar(runs, "scoring --compare runs", "model", len(runs) > 1):
         other = load_model_f(run_weights(run))
-        scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats)
+        scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats, talk_feats)
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
@@ -664,6 +694,9 @@ def main(argv=None):
         if at["fa2_per_hour"] is not None:
             print(f"false alarms per hour, second hour {at['fa2_per_hour']:.1f} "
                   f"(over {at['fa2_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
+        if at["talk_per_hour"] is not None:
+            print(f"false alarms per hour of everyday talk {at['talk_per_hour']:.1f} "
+                  f"(over {at['talk_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
         if at.get("engine"):
             e = at["engine"]
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
@@ -679,6 +712,7 @@ def main(argv=None):
         for c in compared:
             fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
             fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"
+            fa += "" if c.get("talk_per_hour") is None else f" (everyday talk {c['talk_per_hour']:.1f})"
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
             print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
                   f"recall {c['recall']:.3f}  F1 {c['f1']:.3f}{fa}{ef}")
