@@ -766,6 +766,20 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     assert len(err) == 1 and "bank-voices.json" in err[0] and "--target heldout" in err[0]
 
 
+def test_readings_of_the_everyday_hour_are_counted_by_engine_without_a_near_miss_split():
+    """The everyday hour holds no near miss: the report counts the readings that fire, by engine, and
+    does not split the hour by near misses it does not have."""
+    from triggerword.evaluate import reading_lines
+    rows = [{"voice": "flite:awb", "text": "Put the kettle on.", "peak": 0.9, "fires": 1, "near_miss": False},
+            {"voice": "flite:kal", "text": "Close the door.", "peak": 0.7, "fires": 1, "near_miss": False},
+            {"voice": "kokoro:af_sarah", "text": "What time is it?", "peak": 0.1, "fires": 0, "near_miss": False}]
+    split = {"near": {"clips": 0, "fa_per_hour": None}, "other": {"clips": 360, "fa_per_hour": 15.0}}
+    text = "\n".join(reading_lines(rows, 0.5, split))
+    assert "2 of 3 readings fire (none holds a near miss); by engine, flite 2 of 2, kokoro 0 of 1." in text
+    assert "Split by" not in text and "near miss (a word" not in text
+    assert text.count("| flite:") == 2 and "kokoro:af_sarah" not in text  # only the readings that fire are listed
+
+
 def test_false_alarms_are_split_by_scene_and_time_in_the_clip(tmp_path, capsys):
     """--scenes splits the no-word hour's false alarms by background, ratio, room (the hour's manifest)
     and by where in the clip they fall, each rate over the time its group covers."""

@@ -366,7 +366,7 @@ def reading_peaks(model, heldout, meta, threshold=params.DEFAULT_THRESHOLD):
 
 
 def _split_sentence(split):
-    if not split:
+    if not split or not split["near"]["clips"]:  # the everyday hour holds no near miss to split by
         return ""
     def part(g):
         fa = "no clips" if g["fa_per_hour"] is None else f"{g['fa_per_hour']:.1f} false alarms per hour"
@@ -384,11 +384,15 @@ def reading_lines(rows, threshold, split=None):
         return f"{sum(r['fires'] > 0 for r in sel)} of {n}"
     near = [r for r in rows if r["near_miss"]]
     other = [r for r in rows if not r["near_miss"]]
+    engines = sorted({r["voice"].split(":")[0] for r in rows})
+    by_engine = "; by engine, " + ", ".join(f"{e} {share([r for r in rows if r['voice'].split(':')[0] == e])}"
+                                            for e in engines) if len(engines) > 1 else ""
+    kinds = (f"{share(near)} readings holding a near miss (a word from `corpus.NEAR_MISSES`) fire, and "
+             f"{share(other)} of the others" if near else f"{share(rows)} readings fire (none holds a near miss)")
     lines = ["## Which readings fire", "",
              "The no-word hour is mixed from readings by the held-out voices. Each reading, put alone in "
              f"10 s of silence (`--readings`), and the ones the model fires on at {threshold:.2f}: "
-             f"{share(near)} readings holding a near miss (a word from `corpus.NEAR_MISSES`) fire, and "
-             f"{share(other)} of the others." + _split_sentence(split), "",
+             f"{kinds}{by_engine}." + _split_sentence(split), "",
              "| peak | fires | near miss | voice | text |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r['peak']:.3f} | {r['fires']} | {'yes' if r['near_miss'] else ''} | {r['voice']} | {r['text']} |"
               for r in rows if r["fires"]]
