@@ -714,9 +714,9 @@ def main(argv=None):
         if at.get("fa_by_scene"):
             print("\n".join(scene_lines(at["fa_by_scene"], at.get("fa2_by_scene"))[2:-1]))
         for c in compared:
-            fa = "" if c.get("fa_per_hour") is None else f", false alarms per hour {c['fa_per_hour']:.1f}"
-            fa += "" if c.get("fa2_per_hour") is None else f" (second hour {c['fa2_per_hour']:.1f})"
-            fa += "" if c.get("talk_per_hour") is None else f" (everyday talk {c['talk_per_hour']:.1f})"
+            hours = [f"{name} {c[key]:.1f}" for key, name in (("fa_per_hour", "first hour"), ("fa2_per_hour", "second hour"),
+                                                              ("talk_per_hour", "everyday talk")) if c.get(key) is not None]
+            fa = f", false alarms per hour: {', '.join(hours)}" if hours else ""
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
             print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
                   f"recall {c['recall']:.3f}  F1 {c['f1']:.3f}{fa}{ef}")
