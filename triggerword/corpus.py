@@ -16,7 +16,7 @@ Targets:
               alarms per hour. Not committed: ``triggerword evaluate`` reads it when it is there.
     everyday  (into ``cache/everyday/``) ``fa/``: an hour without "activate" in which the held-out
               voices read everyday talk (EVERYDAY_TALK, 202 texts, no near misses), each reading
-              heard once, for ``triggerword evaluate --fa cache/everyday/fa``; resumable.
+              heard once, for ``triggerword evaluate --talk cache/everyday/fa``; resumable.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
