@@ -39,7 +39,7 @@ EVERYDAY = ((7, Path("cache/everyday"), None),)
 def readings(seed, out, dev):
     """[(file name, [(start s, length s, bank file stem) of each reading])] of one hour, remade from its seeds
     (``dev`` None: the everyday hour)."""
-    args = types.SimpleNamespace(voices=None, engines=None, fa_readings=12 if dev is not None else 99,
+    args = types.SimpleNamespace(voices=None, engines=None, fa_readings=12 if dev is not None else C.EVERYDAY_READINGS,
                                  dev=dev or 0, fa_minutes=60.0)
     plan = C.plan_heldout if dev is not None else C.plan_everyday
     jobs = [j for j in plan(seed, args)[1] if j.kind == "fa"]

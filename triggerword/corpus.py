@@ -394,6 +394,7 @@ EVERYDAY_TALK = [
     "Turn up the heating in the bathroom.",
     "The hotel room had a view of the harbour.",
 ]
+EVERYDAY_READINGS = 99  # per held-out voice: 11 voices x 99 > the 3 x 360 readings an hour of clips lists
 EXAMPLE_SENTENCE = "Hey, could you activate the lamp in the hallway?"
 # Training sentences (``--target sentences``): fluent speech for the trainer, with the word in every
 # position (first, in the middle with words straight after it, last) and without it. None of them is
@@ -2191,7 +2192,7 @@ def main(argv=None) -> int:
                 "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
     if args.fa_readings is None:
-        args.fa_readings = 99 if args.target == "everyday" else 12
+        args.fa_readings = EVERYDAY_READINGS if args.target == "everyday" else 12
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)

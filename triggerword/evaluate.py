@@ -457,17 +457,18 @@ def ablation_lines(compared, base_recipe):
     return lines + [""]
 
 
-HOURS = (("fa_per_hour", "false alarms / h"), ("fa2_per_hour", "false alarms / h, second hour"),
-         ("talk_per_hour", "false alarms / h, everyday talk"))
+HOURS = (("fa_per_hour", "false alarms / h", "first hour"),
+         ("fa2_per_hour", "false alarms / h, second hour", "second hour"),
+         ("talk_per_hour", "false alarms / h, everyday talk", "everyday talk"))  # key, column head, short name
 
 
 def _hours(rows):
     """The no-word hours a table shows: the first always, the others where any row has them."""
-    return [k for k, _ in HOURS if k == "fa_per_hour" or any(r.get(k) is not None for r in rows)]
+    return [k for k, _, _ in HOURS if k == "fa_per_hour" or any(r.get(k) is not None for r in rows)]
 
 
 def _hour_heads(hours):
-    return " | ".join(dict(HOURS)[k] for k in hours)
+    return " | ".join(head for k, head, _ in HOURS if k in hours)
 
 
 def _fa_cells(row, hours, fmt=".1f"):
@@ -532,9 +533,7 @@ def write_report(args, at, rows, names, truths):
               f"- event precision {at['precision']:.3f}, recall {at['recall']:.3f}, F1 {at['f1']:.3f} "
               f"(hits {at['hits']}, false alarms {at['false_alarms']}, misses {at['misses']})"]
     if at.get("fa_per_hour") is not None:
-        others = [f"{name}: {at[key]:.1f}" for key, name in (("fa2_per_hour", "second hour"),
-                                                              ("talk_per_hour", "everyday talk"))
-                  if at.get(key) is not None]
+        others = [f"{name}: {at[key]:.1f}" for key, _, name in HOURS[1:] if at.get(key) is not None]
         lines.append(f"- false alarms per hour: {at['fa_per_hour']:.1f}" + (f" ({'; '.join(others)})" if others else ""))
     if at.get("engine"):
         e = at["engine"]
@@ -714,8 +713,7 @@ def main(argv=None):
         if at.get("fa_by_scene"):
             print("\n".join(scene_lines(at["fa_by_scene"], at.get("fa2_by_scene"))[2:-1]))
         for c in compared:
-            hours = [f"{name} {c[key]:.1f}" for key, name in (("fa_per_hour", "first hour"), ("fa2_per_hour", "second hour"),
-                                                              ("talk_per_hour", "everyday talk")) if c.get(key) is not None]
+            hours = [f"{name} {c[key]:.1f}" for key, _, name in HOURS if c.get(key) is not None]
             fa = f", false alarms per hour: {', '.join(hours)}" if hours else ""
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
             print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
