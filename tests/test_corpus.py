@@ -447,3 +447,46 @@ def test_negative_count_names_the_option_as_typed(capsys):
     with pytest.raises(SystemExit):
         corpus.main(["--target", "sentences", "--sentences-talk", "-1", "--quiet"])
     assert "--sentences-talk must be 0 or more" in capsys.readouterr().err
+
+
+def test_random_blends_are_new_training_speakers():
+    """Blends are distinct, made of two or three single Kokoro training voices, never a held-out one
+    nor a blend the table lists; a blend of a held-out voice is refused by name."""
+    names = voices.random_blends(300, seed=4)
+    assert names == voices.random_blends(300, seed=4) and names != voices.random_blends(300, seed=5)
+    parts = [frozenset(voices.kokoro_components(n.split(":", 1)[1])) for n in names]
+    assert len(set(parts)) == 300 and {len(p) for p in parts} == {2, 3}
+    held = {r.voice for r in voices.voices("heldout", "kokoro")}
+    listed = {frozenset(voices.kokoro_components(r.voice)) for r in voices.voices(engine="kokoro")}
+    assert not any(p & held for p in parts) and not set(parts) & listed
+    row = voices.get_voice(names[0])
+    assert (row.engine, row.split, row.id) == ("kokoro", "train", names[0])
+    with pytest.raises(voices.UnknownVoiceError, match="af_sarah is not a single Kokoro training voice"):
+        voices.get_voice("kokoro:af_bella+af_sarah")
+
+
+def test_blends_target_feeds_the_trainer(tmp_path):
+    """--target blends: words and sentences from new blended speakers, labels for every sentence;
+    the trainer's extra_corpora adds exactly those clips to the corpus."""
+    import json
+    from triggerword.train import Corpus, CorpusError, load_corpus, RECIPE
+
+    if tts.engine_problem(voices.get_voice("kokoro:af_bella")):
+        pytest.skip("Kokoro not installed")
+    out = tmp_path / "blends"
+    assert corpus.main(["--target", "blends", "--blends", "2", "--activates", "4", "--negatives", "4",
+                        "--seed", "3", "--quiet", "--workers", "2", "--out", str(out)]) == 0
+    rows = _manifest(out / "manifest.csv")
+    assert {r["voice"] for r in rows} == {n.split(":")[1] for n in voices.random_blends(2, seed=3)}
+    assert len(list((out / "activates").glob("*.wav"))) == 4 and len(list((out / "negatives").glob("*.wav"))) == 4
+    labels = json.loads((out / "sentences" / "labels.json").read_text())
+    assert sorted(labels) == sorted(p.name for p in (out / "sentences").glob("*.wav")) and len(labels) == 6
+    assert all(bool(ends) == name.startswith("with-") for name, ends in labels.items())
+    base = Corpus("raw_data")
+    both = load_corpus("raw_data", dict(RECIPE, extra_corpora=[str(out)]))
+    assert len(both.activates) == len(base.activates) + 4
+    assert len(both.negatives) == len(base.negatives) + 4
+    assert len(both.labelled) == len(base.labelled) + 2 and len(both.sentences) == len(base.sentences) + 4
+    assert both.negative_names[-1] == f"{out}/negatives/000004.wav"
+    with pytest.raises(CorpusError, match="--target blends --out nowhere"):
+        load_corpus("raw_data", dict(RECIPE, extra_corpora=["nowhere"]))

@@ -17,6 +17,9 @@ Targets:
     everyday  (into ``cache/everyday/``) ``fa/``: an hour without "activate" in which the held-out
               voices read everyday talk (EVERYDAY_TALK, 202 texts, no near misses), each reading
               heard once, for ``triggerword evaluate --talk cache/everyday/fa``; resumable.
+    blends    (into ``cache/blends/``) activates/, negatives/ and sentences/ (with labels.json) from
+              ``--blends`` new speakers, each a blend of two or three Kokoro training voices that no
+              other clip uses, for the trainer's ``extra_corpora``; resumable.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
@@ -903,6 +906,30 @@ def plan_cache(seed: int, args) -> tuple[list, list]:
         later.append(Job(key, "background", _seed(seed, key), options={
             "type": btype, "name": f"backgrounds/{i + 1:04d}.wav", "bank": _bank_names(bank)}))
     return jobs + bank, later
+
+
+def plan_blends(seed: int, args) -> tuple[list, list]:
+    """Speech of ``--blends`` new speakers (``voices.random_blends``: the mean style of two or three
+    Kokoro training voices, none a blend the table lists), for the trainer's ``extra_corpora``:
+    ``--activates`` takes of "activate" and ``--negatives`` of other words (half near misses), two
+    augmented variants each, dealt out over the speakers in turn, and each speaker reads one sentence
+    with the word (TRAIN_ONE, TRAIN_MORE), one near miss (TRAIN_NEAR) and one without (TRAIN_NONE)
+    into ``sentences/`` with its ``labels.json``."""
+    from .voices import random_blends
+
+    rng = np.random.default_rng([seed, 9])
+    rows = _usable([get_voice(name) for name in random_blends(args.blends, seed)], {})
+    jobs = []
+    for kind, n in (("activate", args.activates // 2), ("negative", args.negatives // 2)):
+        durations = iter(_target_durations(rng, n, median=0.9, sigma=0.36))
+        picker = (lambda: WORD) if kind == "activate" else _word_picker(rng)
+        jobs += _take_jobs(rng, seed, kind, rows, {"kokoro": n}, picker, _names(FOLDERS[kind], 6),
+                           lambda row: 2, (lambda: next(durations)) if kind == "activate" else None,
+                           {"kokoro": 4})
+    jobs += _sentence_batch(seed, 8, "sentences-blends", rows, [
+        ("sentences/with", TRAIN_ONE + TRAIN_MORE, 1), ("sentences/near", TRAIN_NEAR, 1),
+        ("sentences/without", TRAIN_NONE, 1)])
+    return jobs, []
 
 
 def _held_out(rng, seed, args) -> tuple[list, list, list]:
@@ -2042,14 +2069,14 @@ def build(target: str, out: Path, args) -> dict:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
-        first, later = {"cache": plan_cache, "heldout": plan_heldout,
-                        "sentences": plan_sentences, "everyday": plan_everyday}[target](args.seed, args)
+        first, later = {"cache": plan_cache, "heldout": plan_heldout, "sentences": plan_sentences,
+                        "everyday": plan_everyday, "blends": plan_blends}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
     pool = _make_pool(args.workers)
     try:
-        rows = run_jobs(first, work, args.workers, target == "cache", "speech", pool)
+        rows = run_jobs(first, work, args.workers, target in ("cache", "blends"), "speech", pool)
         _store_bank_voices(work, rows)
         rows = [r for r in rows if "path" in r]
         rows += run_jobs(later, work, args.workers, target == "cache", "scenes", pool)
@@ -2083,6 +2110,12 @@ def build(target: str, out: Path, args) -> dict:
             tmp = out / "labels.json.part"
             tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, out / "labels.json")
+        if target == "blends":
+            labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "sentence"}
+            (out / "sentences").mkdir(exist_ok=True)
+            tmp = out / "sentences" / "labels.json.part"
+            tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+            os.replace(tmp, out / "sentences" / "labels.json")
         _write_manifest(out / "manifest.csv", rows)
     summary = summarise(out, rows)
     summary["seconds"] = round(time.time() - started, 1)
@@ -2144,14 +2177,14 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday"],
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
     parser.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100)")
-    parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100)")
+    parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100, blends 1200)")
+    parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100, blends 1200)")
     parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
     parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25; heldout: held-out-engine clips, 40)")
     parser.add_argument("--fa-minutes", type=float, default=60.0,
@@ -2174,6 +2207,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sentences-wide", type=int, default=10,
                         help="sentences: readings of common-word texts without the word per training voice "
                              "(default 10; 1,000 texts, so each is read by one voice)")
+    parser.add_argument("--blends", type=int, default=200,
+                        help="blends: new speakers, each a blend of two or three Kokoro training voices (default 200)")
     parser.add_argument("--base-scale", type=float, default=1.0,
                         help="cache: scale the number of distinct synthesized takes")
     parser.add_argument("--voices", nargs="+", metavar="ENGINE:VOICE", help="only these voices")
@@ -2190,7 +2225,8 @@ def main(argv=None) -> int:
                 "examples": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40),
                 "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0),
-                "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
+                "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0),
+                "blends": dict(activates=1200, negatives=1200, backgrounds=0, dev=0)}[args.target]
     if args.fa_readings is None:
         args.fa_readings = EVERYDAY_READINGS if args.target == "everyday" else 12
     for key, value in defaults.items():
@@ -2221,7 +2257,7 @@ def main(argv=None) -> int:
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
                        "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
                        "sentences": root / "cache" / "corpus" / "sentences",
-                       "everyday": root / "cache" / "everyday"}[args.target]
+                       "everyday": root / "cache" / "everyday", "blends": root / "cache" / "blends"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -2231,7 +2267,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

@@ -76,6 +76,8 @@ RECIPE = {
     "input_norm": None,        # "bin_mean": train on each frequency bin divided by its mean over examples
     "input_norm_examples": 64,  #   of the recipe (this many), folded into the kernel when exported;
     "input_norm_top_hz": None,  #   bins above this frequency keep its bin's factor (null: every bin its own)
+    "extra_corpora": [],       # more folders of activates/, negatives/ and sentences/ (e.g. ``cache/blends``), added
+                               #   to the corpus's lists: all their clips and sentence batches
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -221,8 +223,28 @@ class Corpus:
         self.sentences = [x for _, x in without]
         self.hard_copies = 0
         self.suffixes = 0
+        self.extra = []
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
+
+    def extend(self, root, warn=print):
+        """Add the activates, negatives and sentences (every batch its ``labels.json`` lists) of another
+        corpus folder (``triggerword corpus --target blends``), named ``<root>/negatives/<file>`` and
+        ``<root>/sentences/<file>``. Its backgrounds, if any, are not used."""
+        try:
+            activates = load_folder(os.path.join(root, "activates"), warn)
+            negatives = load_named(os.path.join(root, "negatives"), warn)
+        except CorpusError as exc:
+            raise CorpusError(f"{exc.args[0].split(';')[0]}; make it with "
+                              f"`triggerword corpus --target blends --out {root}`") from None
+        without, labelled = load_sentences(root, warn)
+        self.activates += activates
+        self.negative_names += [f"{root}/negatives/{name}" for name, _ in negatives]
+        self.negatives += [x for _, x in negatives]
+        self.sentence_names += [f"{root}/{name}" for name, _ in without]
+        self.sentences += [x for _, x in without]
+        self.labelled += labelled
+        self.extra.append(root)
 
     def add_hard(self, scores, weight):
         """Draw the negatives a model fired on more often (hard-negative mining).
@@ -273,7 +295,8 @@ class Corpus:
         hard = f", {self.hard_copies} of them extra copies of mined ones" if self.hard_copies else ""
         if self.suffixes:
             hard += f", {self.suffixes} of them activate takes with their onset cut off"
-        return (f"Corpus({self.root}: {len(self.activates)} activates, {len(self.negatives)} negatives "
+        root = " + ".join([self.root] + self.extra)
+        return (f"Corpus({root}: {len(self.activates)} activates, {len(self.negatives)} negatives "
                 f"and {len(self.sentences)} sentences without the word{hard}, {len(self.backgrounds)} "
                 f"backgrounds, {len(self.labelled)} sentences with the word)")
 
@@ -297,6 +320,8 @@ def read_mined(path):
 def load_corpus(root, recipe, backgrounds=None, warn=print):
     """The ``Corpus`` a recipe trains on: its sentence batches, plus its mined negatives drawn more often."""
     corpus = Corpus(root, warn, backgrounds, tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS)))
+    for extra in recipe.get("extra_corpora") or []:
+        corpus.extend(extra, warn)
     if recipe.get("hard_negatives") and recipe.get("hard_weight", 0) > 0:
         missing = corpus.add_hard(read_mined(recipe["hard_negatives"]), recipe["hard_weight"])
         if missing:

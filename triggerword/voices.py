@@ -176,12 +176,15 @@ _BY_ID = {row.id: row for row in VOICE_TABLE}
 
 
 def get_voice(name: str) -> Voice:
-    """The table row for ``engine:voice`` (or a bare voice name when it is unambiguous).
+    """The table row for ``engine:voice`` (or a bare voice name when it is unambiguous); for
+    ``kokoro:a+b[+c...]`` not in the table, the row ``blend_voice`` makes.
 
     Raises UnknownVoiceError naming the voice when the table has no such row.
     """
     if name in _BY_ID:
         return _BY_ID[name]
+    if name.startswith("kokoro:") and "+" in name:
+        return blend_voice(name.split(":", 1)[1])
     matches = [row for row in VOICE_TABLE if row.voice == name]
     if len(matches) == 1:
         return matches[0]
@@ -214,6 +217,48 @@ def heldout_ids() -> set[str]:
 def kokoro_components(voice: str) -> list[str]:
     """The Kokoro voices a (possibly blended) Kokoro voice name is made of."""
     return [part.strip() for part in voice.split("+") if part.strip()]
+
+
+def _single_kokoro(split: str) -> dict[str, Voice]:
+    return {r.voice: r for r in VOICE_TABLE if r.engine == "kokoro" and r.split == split and "+" not in r.voice}
+
+
+def blend_voice(voice: str) -> Voice:
+    """A training row for a blend of two or more single Kokoro training voices (``af_bella+am_adam``)
+    that the table does not list: the mean of their style vectors is a new speaker (see
+    ``random_blends``). Accent and sex are the components' when they agree, else ``mixed``. A
+    component that is not a single Kokoro training voice (a held-out one above all) is an error."""
+    parts = kokoro_components(voice)
+    singles = _single_kokoro("train")
+    wrong = [p for p in parts if p not in singles]
+    if len(parts) < 2 or wrong or len(set(parts)) != len(parts):
+        why = (f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a single Kokoro training voice"
+               if wrong else "a blend names two or more different voices")
+        raise UnknownVoiceError(f"unknown voice 'kokoro:{voice}': {why}")
+    rows = [singles[p] for p in parts]
+    accent = rows[0].accent if len({r.accent for r in rows}) == 1 else "mixed"
+    sex = rows[0].sex if len({r.sex for r in rows}) == 1 else "mixed"
+    return Voice("kokoro", "+".join(parts), accent, sex, "train", "en", rows[0].package, rows[0].licence,
+                 "random blend")
+
+
+def random_blends(n: int, seed: int, sizes: tuple = (2, 3)) -> list[str]:
+    """``n`` distinct new speakers: blends (``kokoro:a+b``, ``kokoro:a+b+c``) of single Kokoro training
+    voices, each blend's size drawn from ``sizes``, none of them a blend the table already lists (in
+    any order). Deterministic for a seed."""
+    import numpy as np
+
+    names = sorted(_single_kokoro("train"))
+    listed = {frozenset(kokoro_components(r.voice)) for r in VOICE_TABLE if r.engine == "kokoro"}
+    rng = np.random.default_rng([seed, 13])
+    out, seen = [], set(listed)
+    while len(out) < n:
+        parts = [names[i] for i in rng.choice(len(names), size=int(rng.choice(sizes)), replace=False)]
+        if frozenset(parts) in seen:
+            continue
+        seen.add(frozenset(parts))
+        out.append(f"kokoro:{'+'.join(parts)}")
+    return out
 
 
 def _check_splits() -> None:
