@@ -994,3 +994,31 @@ def test_input_norm_divides_each_bin_by_its_mean_and_exports_the_same_network(tm
     assert np.abs(keras_out - net(torch.from_numpy(x)).detach().numpy()).max() < 1e-4
     assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / "bad"), "--examples", "4",
                  "--workers", "0", "--epochs", "1", "--set", 'input_norm="log"']) == 1
+
+
+def test_extra_parts_add_only_the_named_parts_of_an_extra_corpus(tmp_path, tiny_corpus):
+    """extra_parts picks what extra_corpora adds: here the other words and the sentences without the
+    word of a second folder, none of its "activate"s or its sentences with the word."""
+    import json
+    import shutil
+    from triggerword.train import RECIPE, CorpusError, load_corpus
+    extra = tmp_path / "extra"
+    shutil.copytree(tiny_corpus, extra)
+    (extra / "sentences").mkdir()
+    pcm = (_spoken() * 32767).astype(np.int16)
+    for name in ("with-1.wav", "without-1.wav", "without-2.wav"):
+        wavfile.write(extra / "sentences" / name, SR, pcm)
+    (extra / "sentences" / "labels.json").write_text(
+        json.dumps({"with-1.wav": [800], "without-1.wav": [], "without-2.wav": []}))
+    base = load_corpus(str(tiny_corpus), dict(RECIPE))
+    every = load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(extra)]))
+    assert (len(every.activates), len(every.negatives)) == (len(base.activates) + 3, len(base.negatives) + 3)
+    assert (len(every.sentences), len(every.labelled)) == (len(base.sentences) + 2, len(base.labelled) + 1)
+    some = load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(extra)],
+                                              extra_parts=["negatives", "without"]))
+    assert len(some.activates) == len(base.activates) and len(some.labelled) == len(base.labelled)
+    assert len(some.negatives) == len(base.negatives) + 3 and len(some.sentences) == len(base.sentences) + 2
+    assert some.negative_names[-1] == f"{extra}/negatives/2.wav"
+    assert "(negatives, without)" in repr(some)
+    with pytest.raises(CorpusError, match="extra_parts: unknown part 'words'"):
+        load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(extra)], extra_parts=["words"]))

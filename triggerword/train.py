@@ -39,6 +39,9 @@ import numpy as np
 from td_utils import AudioFileError, read_wav
 from triggerword import params
 
+# What ``extra_corpora`` may add from each folder (the recipe's ``extra_parts``; every one by default).
+EXTRA_PARTS = ("activates", "negatives", "without", "with")
+
 RECIPE = {
     "examples_per_epoch": 4000,
     "batch_size": 32,
@@ -78,6 +81,8 @@ RECIPE = {
     "input_norm_top_hz": None,  #   bins above this frequency keep its bin's factor (null: every bin its own)
     "extra_corpora": [],       # more folders of activates/, negatives/ and sentences/ (e.g. ``cache/blends``), added
                                #   to the corpus's lists: all their clips and sentence batches
+    "extra_parts": list(EXTRA_PARTS),  # which of them: words that are "activate", other words,
+                               #   sentences without the word, sentences with it
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
 }
@@ -227,10 +232,17 @@ class Corpus:
         if not self.backgrounds:
             raise CorpusError(f"{backgrounds}: no clip of 10 s or more")
 
-    def extend(self, root, warn=print):
+    def extend(self, root, warn=print, parts=EXTRA_PARTS):
         """Add the activates, negatives and sentences (every batch its ``labels.json`` lists) of another
         corpus folder (``triggerword corpus --target blends``), named ``<root>/negatives/<file>`` and
-        ``<root>/sentences/<file>``. Its backgrounds, if any, are not used."""
+        ``<root>/sentences/<file>``. Its backgrounds, if any, are not used.
+
+        ``parts``: which of them to add, from ``EXTRA_PARTS`` ("activates", "negatives", "without" for
+        sentences without the word, "with" for sentences with it); every one by default.
+        """
+        unknown = sorted(set(parts) - set(EXTRA_PARTS))
+        if unknown:
+            raise CorpusError(f"extra_parts: unknown part {unknown[0]!r} (known: {', '.join(EXTRA_PARTS)})")
         try:
             activates = load_folder(os.path.join(root, "activates"), warn)
             negatives = load_named(os.path.join(root, "negatives"), warn)
@@ -238,13 +250,17 @@ class Corpus:
             raise CorpusError(f"{exc.args[0].split(';')[0]}; make it with "
                               f"`triggerword corpus --target blends --out {root}`") from None
         without, labelled = load_sentences(root, warn)
-        self.activates += activates
-        self.negative_names += [f"{root}/negatives/{name}" for name, _ in negatives]
-        self.negatives += [x for _, x in negatives]
-        self.sentence_names += [f"{root}/{name}" for name, _ in without]
-        self.sentences += [x for _, x in without]
-        self.labelled += labelled
-        self.extra.append(root)
+        if "activates" in parts:
+            self.activates += activates
+        if "negatives" in parts:
+            self.negative_names += [f"{root}/negatives/{name}" for name, _ in negatives]
+            self.negatives += [x for _, x in negatives]
+        if "without" in parts:
+            self.sentence_names += [f"{root}/{name}" for name, _ in without]
+            self.sentences += [x for _, x in without]
+        if "with" in parts:
+            self.labelled += labelled
+        self.extra.append(root if tuple(parts) == EXTRA_PARTS else f"{root} ({', '.join(parts)})")
 
     def add_hard(self, scores, weight):
         """Draw the negatives a model fired on more often (hard-negative mining).
@@ -321,7 +337,7 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
     """The ``Corpus`` a recipe trains on: its sentence batches, plus its mined negatives drawn more often."""
     corpus = Corpus(root, warn, backgrounds, tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS)))
     for extra in recipe.get("extra_corpora") or []:
-        corpus.extend(extra, warn)
+        corpus.extend(extra, warn, tuple(recipe.get("extra_parts", EXTRA_PARTS)))
     if recipe.get("hard_negatives") and recipe.get("hard_weight", 0) > 0:
         missing = corpus.add_hard(read_mined(recipe["hard_negatives"]), recipe["hard_weight"])
         if missing:
