@@ -172,6 +172,45 @@ def test_heldout_target_is_held_out_and_word_free(tmp_path):
     assert all(v["text"] in corpus.FA_SENTENCES + corpus.DEV_NONE + corpus.BABBLE for v in readings.values())
 
 
+def test_heldout_whole_readings_are_connected_speech_labelled_where_the_word_ends(tmp_path):
+    """--whole: held-out clips read in one take (the manifest says so), engine/ and neural/ each with
+    their labels; and a whole reading's label sits where the word ends: after "... activate." only the
+    room's tail and the scene follow, where before it the sentence is spoken."""
+    import json
+
+    row = voices.get_voice("flite:slt")
+    if tts.engine_problem(row):
+        pytest.skip("flite not installed")
+    out = tmp_path / "w"
+    args = ["--target", "heldout", "--whole", "--engines", "flite", "--dev", "3", "--fa-minutes", "0",
+            "--fa-readings", "0", "--seed", "5", "--quiet", "--workers", "1", "--out", str(out)]
+    assert corpus.main(args) == 0
+    rows = [r for r in _manifest(out / "manifest.csv") if r["kind"] == "dev"]
+    labels = json.loads((out / "engine" / "labels.json").read_text())
+    assert len(rows) == 3 and set(labels) == {p.name for p in (out / "engine").glob("*.wav")}
+    assert all("; read whole;" in r["source"] and r["engine"] == "flite" for r in rows), rows
+    for r in rows:
+        n_words = len(re.findall(r"\bactivate\b", r["text"], re.IGNORECASE))
+        assert len(labels[r["path"].split("/")[1]]) == n_words, r
+    # without --whole the same seed builds the clips from pieces (and no neural/ folder unless asked)
+    pieces = tmp_path / "p"
+    assert corpus.main([a if a != str(out) else str(pieces) for a in args if a != "--whole"]) == 0
+    assert all("read whole" not in r["source"] for r in _manifest(pieces / "manifest.csv"))
+    assert not (pieces / "neural").exists()
+
+    # one clip by hand, over the quiet scene: the word ends the sentence
+    job = corpus.Job("t", "dev", 4, row.id, [corpus.Item("dev", "Please press it and activate.", ["engine/001.wav"])],
+                     {"background": "quiet", "bank": [], "whole": True})
+    (tmp_path / "one" / "engine").mkdir(parents=True)
+    got = corpus.run_dev(job, tmp_path / "one")
+    assert len(got) == 1 and len(got[0]["labels"]) == 1
+    x, sr = sf.read(str(tmp_path / "one" / "engine" / "001.wav"), dtype="float32")
+    end = int(got[0]["labels"][0] * sr / 1000)
+    level = lambda a, b: A.rms_db(x[max(a, 0):b])
+    before, after = level(end - sr, end), level(end + int(0.3 * sr), end + sr)
+    assert before - after > 12, (before, after)   # speech before the label, only the tail after
+
+
 def test_everyday_texts_are_new_and_hold_no_near_miss():
     """The everyday hour's texts: distinct, none read in training, dev, the near-miss hour or babble,
     and none holds the word, its family or a near miss (that hour measures everyday talk alone)."""

@@ -1022,3 +1022,50 @@ def test_extra_parts_add_only_the_named_parts_of_an_extra_corpus(tmp_path, tiny_
     assert "(negatives, without)" in repr(some)
     with pytest.raises(CorpusError, match="extra_parts: unknown part 'words'"):
         load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(extra)], extra_parts=["words"]))
+
+
+def test_hits_and_misses_are_split_by_voice(tmp_path, capsys):
+    """--voices: each labelled clip's hits, misses and false alarms go to the voice the manifest beside
+    its folder names; a voice the model never hears shows as recall 0 beside the others."""
+    import json
+    import shutil
+    from triggerword import evaluate, params
+    held = tmp_path / "heldout"
+    engine = held / "engine"
+    engine.mkdir(parents=True)
+    (held / "manifest.csv").write_text(
+        "path,kind,engine,voice\n"
+        "engine/001.wav,dev,flite,awb\nengine/002.wav,dev,flite,rms\nengine/003.wav,dev,flite,awb\n"
+        "fa/0001.wav,fa,flite,rms\n")
+    step = lambda s: int(round(s / params.STEP_S))
+    hit, silent, stray = np.zeros(params.TY), np.zeros(params.TY), np.zeros(params.TY)
+    hit[step(2.1):step(2.1) + 20] = 0.9      # fires 0.1 s after the word ending at 2 s
+    stray[step(7.0):step(7.0) + 20] = 0.9    # fires far from any word
+    split = evaluate.scores_by_voice(str(engine), ["001.wav", "002.wav", "003.wav", "004.wav"],
+                                     [hit, silent, stray, hit], [[2000], [2000], [], [2000]], 0.5)
+    rows = {r["voice"]: (r["clips"], r["activates"], r["hits"], r["misses"], r["false_alarms"]) for r in split}
+    assert rows == {"flite:awb": (2, 1, 1, 0, 1), "flite:rms": (1, 1, 0, 1, 0), "unknown": (1, 1, 1, 0, 0)}
+    assert [r["recall"] for r in split][:2] == [1.0, 0.0]
+    assert evaluate.scores_by_voice(str(tmp_path / "nowhere"), [], [], [], 0.5) is None
+
+    # the command: a real model on a real dev clip, once under each of two voices
+    for name in ("001.wav", "002.wav"):
+        shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", engine / name)
+    (held / "manifest.csv").write_text("path,kind,engine,voice\nengine/001.wav,dev,flite,awb\n"
+                                       "engine/002.wav,dev,flite,rms\n")
+    truth = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())["001.wav"]
+    (engine / "labels.json").write_text(json.dumps({"001.wav": truth, "002.wav": truth}))
+    model = str(ROOT / "models" / "model.weights.h5")
+    common = ["--model", model, "--dev", str(ROOT / "raw_data" / "dev"), "--engine", str(engine), "--voices"]
+    assert evaluate.main(common + ["--json"]) == 0
+    at = json.loads(capsys.readouterr().out)["at_threshold"]
+    by = {r["voice"]: r for r in at["engine_by_voice"]}
+    assert set(by) == {"flite:awb", "flite:rms"} and by["flite:awb"]["hits"] == by["flite:rms"]["hits"]
+    assert sum(r["hits"] for r in at["engine_by_voice"]) == at["engine"]["hits"]
+    assert sum(r["clips"] for r in at["dev_by_voice"]) == 25 and "unknown" not in {r["voice"] for r in at["dev_by_voice"]}
+    assert sum(r["hits"] for r in at["dev_by_voice"]) == at["hits"]
+    # without the manifest: one line naming it, and nothing scored
+    (held / "manifest.csv").unlink()
+    assert evaluate.main(common) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "manifest.csv: missing" in err[0] and "--voices" in err[0]

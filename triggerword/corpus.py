@@ -959,13 +959,21 @@ def plan_heldout(seed: int, args) -> tuple[list, list]:
     held, engine_rows, babble = _held_out(rng, seed, args)
     speech = _reading_jobs(rng, seed, "fa-speech", [r for e in ("kokoro", "flite") for r in held if r.engine == e],
                            FA_SENTENCES + DEV_NONE + BABBLE, args.fa_readings, 2)
-    later = _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble), folder="engine")
+    whole = getattr(args, "whole", False)
+    later = _dev_jobs(rng, seed, engine_rows, args.dev, _bank_names(babble), folder="engine",
+                      whole=whole, prefix="whole" if whole else "dev")
     n_fa = int(math.ceil(args.fa_minutes * 60 * 1000 / CLIP_MS))
     for i in range(n_fa):
         key = f"fa:{i}"
         later.append(Job(key, "fa", _seed(seed, key), options={
             "background": BACKGROUND_TYPES[i % len(BACKGROUND_TYPES)], "name": f"fa/{i + 1:04d}.wav",
             "bank": _bank_names(babble), "speech": _bank_names(speech)}))
+    # dev-style clips by the held-out Kokoro voices (--neural N), from a stream of their own so the
+    # files above stay as they were
+    neural = [r for r in held if r.engine == "kokoro"]
+    later += _dev_jobs(np.random.default_rng([seed, 12]), seed, neural, getattr(args, "neural", 0),
+                       _bank_names(babble), folder="neural", whole=whole,
+                       prefix="neural-whole" if whole else "neural")
     return babble + speech, later
 
 
@@ -1103,8 +1111,12 @@ def _bank_names(jobs) -> list:
     return [item.names[0] for job in jobs for item in job.items]
 
 
-def _dev_jobs(rng, seed, held, n_clips, bank, folder="dev") -> list:
-    """Dev clips: held-out voices, whole sentences; some with two "activate"s, some with none."""
+def _dev_jobs(rng, seed, held, n_clips, bank, folder="dev", whole=False, prefix="dev") -> list:
+    """Dev clips: held-out voices, whole sentences; some with two "activate"s, some with none.
+
+    ``whole``: each sentence is read in one take (connected speech, word ends by forced alignment)
+    instead of built from separately synthesized pieces; ``prefix`` keys the jobs (their seeds and
+    done-markers), so a second set in the same folder draws apart from the first."""
     if n_clips <= 0 or not held:
         return []
     n_none = max(1, min(len(DEV_NONE), round(n_clips * 0.16)))
@@ -1129,13 +1141,14 @@ def _dev_jobs(rng, seed, held, n_clips, bank, folder="dev") -> list:
     spare = {"one": DEV_ONE, "two": DEV_TWO, "none": DEV_NONE}
     jobs = []
     for i, ((how, sentence), row) in enumerate(zip(plan, rows)):
-        key = f"dev:{i}"
+        key = f"{prefix}:{i}"
         others = [s for s in spare[how] if s != sentence]
         fallback = str(others[int(rng.integers(len(others)))]) if others else str(sentence)
+        options = {"background": dev_bg[int(rng.integers(len(dev_bg)))], "bank": bank, "fallback_text": fallback}
+        if whole:
+            options["whole"] = True
         jobs.append(Job(key, "dev", _seed(seed, key), row.id,
-                        [Item("dev", str(sentence), [f"{folder}/{i + 1:03d}.wav"])],
-                        {"background": dev_bg[int(rng.integers(len(dev_bg)))], "bank": bank,
-                         "fallback_text": fallback}))
+                        [Item("dev", str(sentence), [f"{folder}/{i + 1:03d}.wav"])], options))
     return jobs
 
 
@@ -1686,6 +1699,29 @@ def speak_piece(text: str, row: Voice, params: dict) -> np.ndarray | None:
     return piece if len(piece) else None
 
 
+def _read_whole(row: Voice, sentence: str, params: dict) -> tuple[np.ndarray, list] | None:
+    """A sentence read in one take, trimmed (30 ms margin), with the end sample of each "activate" by
+    forced alignment; None when the engine fails or the reading does not align (``_word_ends``'
+    rules), so the caller reads it again."""
+    from . import tts
+
+    audio = tts.synthesize(sentence, row, params)
+    if audio is None:
+        return None
+    speech = A.trim(audio, margin_ms=30)
+    if len(speech) < SR * 0.3:
+        return None
+    expected = len([1 for _, w in _pieces(sentence) if w])
+    ends = []
+    if expected:
+        found = _word_ends(speech, sentence)
+        if found is None:
+            log.info(f"{row.id}: {sentence!r} does not align, read again")
+            return None
+        ends = [int(round(e * SR)) for e in found]
+    return speech, ends
+
+
 def speak_sentence(row: Voice, sentence: str, rng, params: dict) -> tuple[np.ndarray, list] | None:
     """A sentence built from separately synthesized pieces; returns samples and word end samples."""
     chunks, ends, pos = [], [], 0
@@ -1731,7 +1767,10 @@ def run_dev(job: Job, out: Path) -> list:
 
     The labels come from the sentence's construction (end of each "activate" piece); a reading is
     kept only when Whisper hears every "activate" (neural voices) and PocketSphinx, aligning the
-    sentence to the finished clip, puts each word end within 120 ms of its label.
+    sentence to the finished clip, puts each word end within 120 ms of its label. With the job
+    option ``whole`` the sentence is read in one take instead, as people speak it (the word runs
+    into the next one), and the labels come from PocketSphinx's alignment of the dry reading, which
+    must then agree with its alignment of the finished clip as above.
     """
     from . import tts
 
@@ -1748,7 +1787,10 @@ def run_dev(job: Job, out: Path) -> list:
         params = _draw(row, rng, job.seed)
         if row.engine == "kokoro":
             params["speed"] = round(float(rng.uniform(0.8, 1.05)), 3)
-        spoken = speak_sentence(row, text, rng, params)
+        if job.options.get("whole"):
+            spoken = _read_whole(row, text, params)
+        else:
+            spoken = speak_sentence(row, text, rng, params)
         if spoken is None:
             if not tts.available(row):
                 return []
@@ -1786,8 +1828,9 @@ def run_dev(job: Job, out: Path) -> list:
         log.warning(f"{item.names[0]}: no usable reading of {item.text!r} with {row.id}, skipped")
         return []
     write_wav(out / item.names[0], mix)
+    how = "; read whole" if job.options.get("whole") else ""
     r = _row(item.names[0], "dev", row, rate=tts.rate_label(params), pitch="", room=f"rt60={rt60:.2f}s",
-             text=text, source=f"{_source(row)}; over a synthesized {btype} scene at {snr:.0f} dB SNR",
+             text=text, source=f"{_source(row)}{how}; over a synthesized {btype} scene at {snr:.0f} dB SNR",
              samples=mix)
     r["labels"] = labels
     return [r]
@@ -1837,21 +1880,12 @@ def run_sentences(job: Job, out: Path) -> list:
             if row.engine == "kokoro":
                 params["speed"] = round(float(rng.uniform(0.8, 1.1)), 3)
             if attempt < 3:
-                audio = tts.synthesize(item.text, row, params)
-                if audio is None:
+                spoken = _read_whole(row, item.text, params)
+                if spoken is None:
                     if not tts.available(row):
                         return rows
                     continue
-                speech = A.trim(audio, margin_ms=30)
-                if len(speech) < SR * 0.3:
-                    continue
-                ends = []
-                if expected:
-                    found = _word_ends(speech, item.text)
-                    if found is None:
-                        log.info(f"{row.id}: {item.text!r} does not align, read again")
-                        continue
-                    ends = [int(round(e * SR)) for e in found]
+                speech, ends = spoken
                 how = "whole"
             else:
                 spoken = speak_sentence(row, item.text, rng, params)
@@ -2102,9 +2136,12 @@ def build(target: str, out: Path, args) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     else:
         if target == "heldout":
-            labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "dev"}
-            (out / "engine").mkdir(exist_ok=True)
-            (out / "engine" / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
+            folders = ["engine"] + (["neural"] if getattr(args, "neural", 0) else [])
+            for folder in folders:
+                labels = {Path(r["path"]).name: r["labels"] for r in rows
+                          if r["kind"] == "dev" and r["path"].startswith(folder + "/")}
+                (out / folder).mkdir(exist_ok=True)
+                (out / folder / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
         if target == "sentences":
             labels = {r["path"]: r["labels"] for r in rows if r["kind"] == "sentence"}
             tmp = out / "labels.json.part"
@@ -2187,6 +2224,12 @@ def main(argv=None) -> int:
     parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100, blends 1200)")
     parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
     parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25; heldout: held-out-engine clips, 40)")
+    parser.add_argument("--whole", action="store_true",
+                        help="heldout: read each dev-style sentence in one take, as people speak "
+                             "(word ends by forced alignment), instead of building it from pieces")
+    parser.add_argument("--neural", type=int, default=0,
+                        help="heldout: also this many dev-style clips by the held-out Kokoro voices, "
+                             "in neural/ (default 0)")
     parser.add_argument("--fa-minutes", type=float, default=60.0,
                         help="heldout, everyday: minutes of audio without the word (default 60)")
     parser.add_argument("--fa-readings", type=int,

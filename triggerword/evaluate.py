@@ -318,6 +318,49 @@ def hour_by_scene(fa_dir, fa_names, fa_probs, threshold=params.DEFAULT_THRESHOLD
     return out
 
 
+def _clip_voices(folder):
+    """{clip file name: "engine:voice"} of a labelled folder from ``<folder>/../manifest.csv`` (rows
+    ``<folder name>/<clip>``, as `triggerword corpus` writes them); None without a manifest."""
+    import csv
+    folder = os.path.abspath(folder)
+    path = os.path.join(os.path.dirname(folder), "manifest.csv")
+    if not os.path.isfile(path):
+        return None
+    prefix = os.path.basename(folder) + "/"
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["path"][len(prefix):]: f"{r.get('engine', '')}:{r.get('voice', '')}"
+                for r in csv.DictReader(f) if r.get("path", "").startswith(prefix)}
+
+
+def scores_by_voice(folder, names, probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
+    """Hits, misses and false alarms of a labelled set split by the voice that reads each clip.
+
+    Returns [{"voice", "clips", "activates", "hits", "misses", "false_alarms", "recall"}] sorted by
+    voice (clips the manifest does not name count under "unknown"), or None when ``folder`` has no
+    manifest beside it. A voice the model never hears shows as recall 0 however well the others do."""
+    voices = _clip_voices(folder)
+    if voices is None:
+        return None
+    groups = {}
+    for name, p, ends in zip(names, probabilities, truths_ms):
+        s = score_clips([p], [ends], threshold)
+        g = groups.setdefault(voices.get(name, "unknown"), [0, 0, 0, 0, 0])
+        for i, v in enumerate((1, len(ends), s["hits"], s["misses"], s["false_alarms"])):
+            g[i] += v
+    return [{"voice": v, "clips": c, "activates": a, "hits": h, "misses": m, "false_alarms": fa,
+             "recall": h / a if a else float("nan")} for v, (c, a, h, m, fa) in sorted(groups.items())]
+
+
+def voice_lines(splits):
+    """Plain-text lines of ``scores_by_voice`` results: [(set name, rows), ...]."""
+    lines = []
+    for title, rows in splits:
+        lines.append(f"{title} by voice (clips, activates, hits, misses, false alarms, recall):")
+        lines += [f"  {r['voice']:<28} {r['clips']:4d} {r['activates']:4d} {r['hits']:4d} {r['misses']:4d} "
+                  f"{r['false_alarms']:3d}  {r['recall']:.2f}" for r in rows]
+    return lines
+
+
 def scene_lines(first, second=None):
     """The report's table of false alarms per hour by scene (``hour_by_scene`` of one or two hours)."""
     names = {"background": "background", "snr": "speech over background", "room": "room (RT60)",
@@ -598,6 +641,9 @@ def main(argv=None):
     parser.add_argument("--scenes", action="store_true",
                         help="with --fa: also split the false alarms of the no-word hour(s) by background kind, "
                              "speech-to-background ratio, room and time in the clip (from the hour's manifest.csv)")
+    parser.add_argument("--voices", action="store_true",
+                        help="also split the dev set's and the held-out engine's hits and misses by the voice "
+                             "that reads each clip (from the manifest.csv beside each folder)")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=RUN",
                         help="also score the latest epoch of this run folder (<RUN>/keras/, or the committed "
                              "<RUN>/final.weights.h5 when keras/ is not there) on the same audio, and "
@@ -629,6 +675,11 @@ def main(argv=None):
             if manifest and not os.path.isfile(manifest):
                 raise FileNotFoundError(f"{manifest}: missing, so --scenes cannot tell how {folder}'s clips were "
                                         "made; it is written by `triggerword corpus --target heldout`")
+        for folder in (args.dev, args.engine) if args.voices else ():
+            if folder and _clip_voices(folder) is None:
+                raise FileNotFoundError(f"{os.path.join(os.path.dirname(os.path.abspath(folder)), 'manifest.csv')}: "
+                                        f"missing, so --voices cannot tell who reads {folder}'s clips; it is "
+                                        "written by `triggerword corpus`")
     except (ModelFileError, FileNotFoundError, ValueError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
@@ -679,6 +730,10 @@ def main(argv=None):
         at["fa_by_scene"] = hour_by_scene(args.fa, fa_names, fa_probs, args.threshold)
         if args.fa2:
             at["fa2_by_scene"] = hour_by_scene(args.fa2, fa2_names, fa2_probs, args.threshold)
+    if args.voices:
+        at["dev_by_voice"] = scores_by_voice(args.dev, names, dev_probs, truths, args.threshold)
+        if engine is not None:
+            at["engine_by_voice"] = scores_by_voice(args.engine, e_names, engine[0], engine[1], args.threshold)
     if args.levels:
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
@@ -708,6 +763,10 @@ def main(argv=None):
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
+        splits = [(title, at[key]) for key, title in (("dev_by_voice", "dev"), ("engine_by_voice", "held-out engine"))
+                  if at.get(key)]
+        if splits:
+            print("\n".join(voice_lines(splits)))
         if at.get("readings"):
             print("\n".join(reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[2:-1]))
         if at.get("fa_by_scene"):
