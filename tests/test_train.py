@@ -453,6 +453,9 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     common2 = [str(run2) if a == str(run) else a for a in common]
     assert main(common2 + ["--epochs", "1", "--init", init]) == 0
     assert main(common2 + ["--epochs", "2", "--resume"]) == 0
+    # a resume without --epochs stops where the run was last meant to stop (here 2), not at the default 20
+    assert main(common2 + ["--resume"]) == 0
+    assert [r["epoch"] for r in csv.DictReader(open(run2 / "log.csv"))] == ["1", "2"]
     assert json.loads((run2 / "recipe.json").read_text())["init"] == init
     assert main(["--run", str(run2), "--export", str(tmp_path / "e2"), "--export-epoch", "last"]) == 0
     assert json.loads((tmp_path / "e2" / "export.json").read_text())["init"] == init

@@ -40,6 +40,7 @@ from td_utils import AudioFileError, read_wav
 from triggerword import params
 
 # What ``extra_corpora`` may add from each folder (the recipe's ``extra_parts``; every one by default).
+DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
 EXTRA_PARTS = ("activates", "negatives", "without", "with")
 
 RECIPE = {
@@ -545,7 +546,9 @@ def main(argv=None):
                              "the run is then not reproducible)")
     parser.add_argument("--dev", default="raw_data/dev", help="dev clips with labels.json, scored every epoch")
     parser.add_argument("--run", default="cache/train/run", help="folder for checkpoints and logs")
-    parser.add_argument("--epochs", type=int, default=20, help="train until this many epochs are done")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="train until this many epochs are done (default 20; on --resume, the number the run "
+                             "was last started or resumed with, so a resumed run stops where it was meant to)")
     parser.add_argument("--examples", type=int, default=None, help="examples per epoch (recipe: 4000)")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
@@ -697,9 +700,13 @@ def _main(args):
         net = TorchModelF(recipe["dropout"])
         net.load_state_dict(state["model"])
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
+        if args.epochs is None:  # checkpoints written before the target was kept in them fall back to 20
+            args.epochs = state.get("epochs", DEFAULT_EPOCHS)
         if state.get("torch_rng") is not None:  # dropout goes on as if the run had never stopped
             torch.set_rng_state(state["torch_rng"])
-        print(f"resuming {args.run} after epoch {start_epoch}")
+        print(f"resuming {args.run} after epoch {start_epoch}, until epoch {args.epochs}")
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS
     net.to(args.device)  # before the optimiser, whose state then lands on the same device
     opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
     if state is not None:
@@ -773,7 +780,7 @@ def _main(args):
         state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "log": log,
                  "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": row.get("f1"),
                  "weights": shipped.state_dict(), "ema_state": None if ema is None else ema.state_dict(),
-                 "torch_rng": torch.get_rng_state()}
+                 "torch_rng": torch.get_rng_state(), "epochs": args.epochs}
         torch.save(state, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
         if f1 >= best_f1:
