@@ -622,6 +622,49 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert len(err) == 1 and "none: no such folder" in err[0] and "--target everyday" in err[0]
 
 
+def test_extra_labelled_sets_are_scored_on_their_own_in_every_table(tmp_path, capsys):
+    """--extra LABEL=DIR: a labelled folder scored apart (at the threshold, across the sweep, for each
+    --compare run and in the report). The same two dev clips under their true labels and under labels
+    moved 3 s away: every detection that hits in the first is a false alarm in the second."""
+    import json
+    import shutil
+    from triggerword import evaluate
+    truth = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())
+    sets = {"true": tmp_path / "true", "moved": tmp_path / "moved"}
+    for d in sets.values():
+        d.mkdir()
+        for name in ("001.wav", "002.wav"):
+            shutil.copy(ROOT / "raw_data" / "dev" / name, d / name)
+    (sets["true"] / "labels.json").write_text(json.dumps({n: truth[n] for n in ("001.wav", "002.wav")}))
+    (sets["moved"] / "labels.json").write_text(json.dumps({n: [(e + 3000) % 9000 for e in truth[n]]
+                                                           for n in ("001.wav", "002.wav")}))
+    run = tmp_path / "run"   # a --compare run holding the very same weights
+    run.mkdir()
+    shutil.copy(ROOT / "models" / "model.weights.h5", run / "final.weights.h5")
+    report = tmp_path / "EVAL.md"
+    common = ["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(ROOT / "raw_data" / "dev"),
+              "--extra", f"true={sets['true']}", "--extra", f"moved={sets['moved']}"]
+    assert evaluate.main(common + ["--compare", f"same weights={run}", "--json", "--report", str(report)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    true, moved = out["at_threshold"]["extra"]["true"], out["at_threshold"]["extra"]["moved"]
+    assert true["clips"] == moved["clips"] == 2 and true["activates"] == sum(len(truth[n]) for n in ("001.wav", "002.wav"))
+    assert true["hits"] >= 1 and moved["hits"] == 0 and moved["f1"] == 0.0
+    assert moved["false_alarms"] == true["hits"] + true["false_alarms"]   # the same detections, none where the labels say
+    row = next(r for r in out["sweep"] if r["threshold"] == 0.5)
+    assert row["extra_f1"] == {"true": true["f1"], "moved": 0.0}
+    assert out["at_threshold"]["compared"][0]["extra_f1"] == {"true": true["f1"], "moved": 0.0}
+    text = report.read_text()
+    assert f"- true: `{sets['true']}`: 2 clips" in text and "| held-out engine F1 | true F1 | moved F1 |" in text
+    assert f" {true['f1']:.3f} | 0.000 |" in text
+    # a folder without labels: one line naming the file; a set without a label is refused
+    (tmp_path / "bare").mkdir()
+    assert evaluate.main(["--extra", f"bare={tmp_path / 'bare'}"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bare/labels.json: no labels" in err[0] and "--extra bare" in err[0]
+    with pytest.raises(SystemExit):
+        evaluate.main(["--extra", str(sets["true"])])
+
+
 def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus, capsys):
     """--set ema=D: training itself is unchanged, the run ships the moving average of its weights,
     and a resumed run averages on exactly as one that never stopped."""

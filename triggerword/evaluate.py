@@ -10,6 +10,7 @@ hour on audio without the word, and both across thresholds.
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
                          [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--compare LABEL=RUN]...
+                         [--extra LABEL=DIR]...
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
 (``cache/heldout/fa``: an hour without the word; ``cache/heldout/engine``: labelled clips from the
@@ -18,7 +19,10 @@ takes a second such hour (``--target heldout --seed 8 --dev 0 --out cache/heldou
 apart from the first, so that a threshold chosen on one hour can be reported on the other: two
 hours of the same making differed by a factor of 1.6 to 2.4 for the same model. ``--talk`` takes an
 hour of everyday talk without near misses (``triggerword corpus --target everyday``: ``cache/everyday/fa``),
-scored apart too: the kind of speech a device hears most of the day.
+scored apart too: the kind of speech a device hears most of the day. ``--extra LABEL=DIR`` adds
+any other labelled folder, scored on its own beside the held-out engine (e.g. the held-out sets
+read whole, ``triggerword corpus --target heldout --whole``: connected speech, where the word is
+harder to hear than in sentences built from separately synthesized pieces).
 
 Clips are prepared as the workbook prepares them: read, loudness set to -20 dBFS over the clip,
 spectrogram of channel 0.
@@ -122,12 +126,14 @@ def predict_keras(model, feats, batch_size=8):
     return model.predict(np.stack(feats), batch_size=batch_size, verbose=0)[:, :, 0]
 
 
-def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None, talk_probs=None):
+def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None, talk_probs=None,
+          extras=()):
     """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, fa2_per_hour,
-    talk_per_hour, engine_f1).
+    talk_per_hour, engine_f1, extra_f1).
 
     ``engine``: (probabilities, truths) of the held-out-engine clips, or None; ``fa_probs``, ``fa2_probs``,
-    ``talk_probs``: probabilities of the first and second hour without the word and of the everyday hour, or None.
+    ``talk_probs``: probabilities of the first and second hour without the word and of the everyday hour, or None;
+    ``extras``: [(label, probabilities, truths)] of other labelled sets, whose F1 goes in ``extra_f1[label]``.
     """
     rows = []
     for t in thresholds:
@@ -135,6 +141,7 @@ def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=No
         for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs), ("talk_per_hour", talk_probs)):
             row[key] = false_alarms_per_hour(probs, t) if probs is not None and len(probs) else None
         row["engine_f1"] = score_clips(engine[0], engine[1], t)["f1"] if engine is not None else None
+        row["extra_f1"] = {label: score_clips(p, truths, t)["f1"] for label, p, truths in extras}
         rows.append(row)
     return rows
 
@@ -150,6 +157,8 @@ def plot_sweep(rows, path, title="threshold sweep"):
         ax.plot(t, [r[key] for r in rows], label=key, marker=".")
     if rows and rows[0].get("engine_f1") is not None:
         ax.plot(t, [r["engine_f1"] for r in rows], label="F1, held-out engine", marker=".", ls="-.")
+    for label in (rows[0].get("extra_f1") or {}) if rows else ():
+        ax.plot(t, [r["extra_f1"][label] for r in rows], label=f"F1, {label}", marker=".", ls=":")
     ax.set_xlabel("threshold")
     ax.set_ylabel("event score")
     ax.set_ylim(0, 1.05)
@@ -171,14 +180,18 @@ def plot_sweep(rows, path, title="threshold sweep"):
     plt.close(fig)
 
 
-def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None, talk_feats=None):
-    """Dev scores, false alarms per hour (each hour) and held-out-engine F1 of another model on the same audio."""
+def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None, talk_feats=None,
+                   extras=()):
+    """Dev scores, false alarms per hour (each hour), held-out-engine F1 and the F1 of each extra set
+    (``extras``: [(label, features, truths)]) of another model on the same audio."""
     out = score_clips(list(predict_keras(model, dev_feats)), dev_truths, threshold)
     for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats), ("talk_per_hour", talk_feats)):
         out[key] = false_alarms_per_hour(predict_keras(model, feats), threshold) if feats else None
     if engine is not None:
         e_feats, e_truths = engine
         out["engine_f1"] = score_clips(list(predict_keras(model, e_feats)), e_truths, threshold)["f1"]
+    out["extra_f1"] = {label: score_clips(list(predict_keras(model, f)), truths, threshold)["f1"]
+                       for label, f, truths in extras}
     return out
 
 
@@ -487,16 +500,18 @@ def ablation_lines(compared, base_recipe):
     from triggerword.train import RECIPE
     base_recipe = {**RECIPE, **base_recipe}  # entries added to the recipe later count at their defaults
     hours = _hours(compared)
+    extras = list(compared[0].get("extra_f1") or {})
     lines = ["## Ablations (the latest epoch of each run, scored on the same audio)", "",
              "| run | epochs | recipe, where it differs from the shipped run's | dev P / R / F1 | "
-             + _hour_heads(hours) + " | held-out engine F1 |",
-             "| --- | --- | --- | --- |" + " --- |" * len(hours) + " --- |"]
+             + _hour_heads(hours) + " | held-out engine F1 |" + "".join(f" {x} F1 |" for x in extras),
+             "| --- | --- | --- | --- |" + " --- |" * (len(hours) + len(extras)) + " --- |"]
     for c in compared:
         diff = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted({**RECIPE, **c["recipe"]}.items())
                          if base_recipe.get(k) != v) or "the same"
         ef = "" if c.get("engine_f1") is None else f"{c['engine_f1']:.3f}"
         lines.append(f"| {c['label']} (`{c['run']}`) | {c['epochs']} | {diff} | {c['precision']:.3f} / "
-                     f"{c['recall']:.3f} / {c['f1']:.3f} | {_fa_cells(c, hours, '.0f')} | {ef} |")
+                     f"{c['recall']:.3f} / {c['f1']:.3f} | {_fa_cells(c, hours, '.0f')} | {ef} |"
+                     + "".join(f" {c['extra_f1'][x]:.3f} |" for x in extras))
     return lines + [""]
 
 
@@ -519,6 +534,11 @@ def _fa_cells(row, hours, fmt=".1f"):
     return " | ".join("" if row.get(k) is None else format(row[k], fmt) for k in hours)
 
 
+def _extras(args):
+    """[(label, folder)] of ``--extra LABEL=DIR``."""
+    return [tuple(item.partition("=")[::2]) for item in getattr(args, "extra", None) or []]
+
+
 def write_report(args, at, rows, names, truths):
     """A Markdown report: the model, the data, the training run, the scores and the sweep."""
     lines = ["# Evaluation of the shipped model_f", "",
@@ -537,7 +557,10 @@ def write_report(args, at, rows, names, truths):
     lines += [
              f"- held-out engine: `{args.engine}`: {at['engine']['clips']} clips, {at['engine']['activates']} "
              "\"activate\"s from an engine no training voice comes from" if args.engine else
-             "- held-out engine: not given", ""]
+             "- held-out engine: not given"]
+    lines += [f"- {label}: `{folder}`: {at['extra'][label]['clips']} clips, {at['extra'][label]['activates']} "
+              "\"activate\"s, scored on their own (`--extra`)" for label, folder in _extras(args)]
+    lines += [""]
     export_path = os.path.join(os.path.dirname(args.model) or ".", "export.json")
     if os.path.exists(export_path):
         with open(export_path) as f:
@@ -582,15 +605,21 @@ def write_report(args, at, rows, names, truths):
         e = at["engine"]
         lines.append(f"- held-out engine: precision {e['precision']:.3f}, recall {e['recall']:.3f}, F1 {e['f1']:.3f} "
                      f"(hits {e['hits']}, false alarms {e['false_alarms']}, misses {e['misses']})")
+    for label, e in at.get("extra", {}).items():
+        lines.append(f"- {label}: precision {e['precision']:.3f}, recall {e['recall']:.3f}, F1 {e['f1']:.3f} "
+                     f"(hits {e['hits']}, false alarms {e['false_alarms']}, misses {e['misses']})")
     hours = _hours([at])
+    extras = list(at.get("extra", {}))
     lines += [f"- frame accuracy {at['frame_accuracy']:.3f}; a model that never fires scores "
               f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", "",
               "## Threshold sweep", "", "| threshold | precision | recall | F1 | " + _hour_heads(hours)
-              + " | held-out engine F1 |", "| --- | --- | --- | --- |" + " --- |" * len(hours) + " --- |"]
+              + " | held-out engine F1 |" + "".join(f" {x} F1 |" for x in extras),
+              "| --- | --- | --- | --- |" + " --- |" * (len(hours) + len(extras)) + " --- |"]
     for r in rows:
         lines.append(f"| {r['threshold']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
                      f"{_fa_cells(r, hours)} | "
-                     + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |")
+                     + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |"
+                     + "".join(f" {r['extra_f1'][x]:.3f} |" for x in extras))
     if at.get("levels"):
         sets = [k for k in at["levels"][0] if k != "level"]
         lines += ["", "## Loudness", "",
@@ -648,8 +677,18 @@ def main(argv=None):
                         help="also score the latest epoch of this run folder (<RUN>/keras/, or the committed "
                              "<RUN>/final.weights.h5 when keras/ is not there) on the same audio, and "
                              "put it in the report's ablation table with how its recipe differs (repeatable)")
+    parser.add_argument("--extra", action="append", default=[], metavar="LABEL=DIR",
+                        help="also score this folder of labelled clips (labels.json), on its own, at the threshold, "
+                             "in the sweep and for every --compare run (repeatable; e.g. "
+                             "'flite read whole=cache/connected9/engine')")
     args = parser.parse_args(argv)
     runs = [item.partition("=")[::2] for item in args.compare]  # (label, run folder)
+    extra_dirs = _extras(args)
+    for item, (label, folder) in zip(args.extra, extra_dirs):
+        if not label or not folder:
+            parser.error(f"--extra {item}: expected LABEL=DIR (a folder of clips with labels.json)")
+    if len({label for label, _ in extra_dirs}) < len(extra_dirs):
+        parser.error("--extra: each set needs a label of its own")
     for item, (label, run) in zip(args.compare, runs):
         if not label or not run_weights(run):
             parser.error(f"--compare {item}: expected LABEL=RUN with RUN/keras/model.weights.h5 or "
@@ -663,6 +702,13 @@ def main(argv=None):
         model = load_model_f(args.model)
         labels = load_labels(args.dev)
         engine_labels = load_labels(args.engine) if args.engine else None
+        extra_labels = []
+        for label, folder in extra_dirs:
+            if not os.path.isfile(os.path.join(folder, "labels.json")):
+                raise FileNotFoundError(f"{os.path.join(folder, 'labels.json')}: no labels, so --extra {label} cannot "
+                                        "be scored; labelled held-out sets are made by `triggerword corpus --target "
+                                        "heldout` (add --whole for speech read whole)")
+            extra_labels.append(load_labels(folder))
         for folder in (args.fa, args.fa2, args.talk):
             if folder and not os.path.isdir(folder):
                 make = ("triggerword corpus --target everyday" if folder == args.talk else "triggerword corpus --target heldout"
@@ -675,7 +721,7 @@ def main(argv=None):
             if manifest and not os.path.isfile(manifest):
                 raise FileNotFoundError(f"{manifest}: missing, so --scenes cannot tell how {folder}'s clips were "
                                         "made; it is written by `triggerword corpus --target heldout`")
-        for folder in (args.dev, args.engine) if args.voices else ():
+        for folder in (args.dev, args.engine, *(f for _, f in extra_dirs)) if args.voices else ():
             if folder and _clip_voices(folder) is None:
                 raise FileNotFoundError(f"{os.path.join(os.path.dirname(os.path.abspath(folder)), 'manifest.csv')}: "
                                         f"missing, so --voices cannot tell who reads {folder}'s clips; it is "
@@ -702,7 +748,12 @@ def main(argv=None):
         e_names, e_feats = read_clips(args.engine, sorted(engine_labels), progress=True)
         engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
         engine = (predict_keras(model, e_feats), engine_inputs[1])
-    rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs)
+    extras = []  # (label, folder, clip names, features, truths, probabilities)
+    for (label, folder), lab in zip(extra_dirs, extra_labels):
+        x_names, x_feats = read_clips(folder, sorted(lab), progress=True)
+        extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], predict_keras(model, x_feats)))
+    rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs,
+                 extras=[(x[0], x[5], x[4]) for x in extras])
     at = score_clips(dev_probs, truths, args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
     at["fa_clips"] = 0 if fa_probs is None else len(fa_probs)
@@ -713,13 +764,18 @@ def main(argv=None):
     if engine is not None:
         at["engine"] = score_clips(engine[0], engine[1], args.threshold)
         at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))
+    at["extra"] = {}
+    for label, _, _, _, x_truths, x_probs in extras:
+        at["extra"][label] = score_clips(x_probs, x_truths, args.threshold)
+        at["extra"][label].update(clips=len(x_truths), activates=sum(len(t) for t in x_truths))
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
     compared = []
     for label, run in _bar(runs, "scoring --compare runs", "model", len(runs) > 1):
         other = load_model_f(run_weights(run))
-        scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats, talk_feats)
+        scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats, talk_feats,
+                                [(x[0], x[3], x[4]) for x in extras])
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
@@ -734,8 +790,11 @@ def main(argv=None):
         at["dev_by_voice"] = scores_by_voice(args.dev, names, dev_probs, truths, args.threshold)
         if engine is not None:
             at["engine_by_voice"] = scores_by_voice(args.engine, e_names, engine[0], engine[1], args.threshold)
+        at["extra_by_voice"] = {label: scores_by_voice(folder, x_names, x_probs, x_truths, args.threshold)
+                                for label, folder, x_names, _, x_truths, x_probs in extras}
     if args.levels:
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
+        sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
     if args.plot:
         plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
@@ -759,12 +818,15 @@ def main(argv=None):
             e = at["engine"]
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
                   f"({e['clips']} clips, {e['activates']} activates)")
+        for label, e in at["extra"].items():
+            print(f"{label}: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
+                  f"({e['clips']} clips, {e['activates']} activates)")
         print(f"frame accuracy {at['frame_accuracy']:.3f} (never firing would score {at['all_zeros_accuracy']:.3f})")
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         splits = [(title, at[key]) for key, title in (("dev_by_voice", "dev"), ("engine_by_voice", "held-out engine"))
-                  if at.get(key)]
+                  if at.get(key)] + list(at.get("extra_by_voice", {}).items())
         if splits:
             print("\n".join(voice_lines(splits)))
         if at.get("readings"):
@@ -775,6 +837,7 @@ def main(argv=None):
             hours = [f"{name} {c[key]:.1f}" for key, _, name in HOURS if c.get(key) is not None]
             fa = f", false alarms per hour: {', '.join(hours)}" if hours else ""
             ef = "" if c.get("engine_f1") is None else f", held-out engine F1 {c['engine_f1']:.3f}"
+            ef += "".join(f", {x} F1 {v:.3f}" for x, v in c["extra_f1"].items())
             print(f"{c['label']} ({c['run']}, {c['epochs']} epochs): precision {c['precision']:.3f}  "
                   f"recall {c['recall']:.3f}  F1 {c['f1']:.3f}{fa}{ef}")
     return 0
