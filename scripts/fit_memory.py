@@ -6,7 +6,8 @@ Loads models/model.json + model.weights.h5 as the workbook does, fits one epoch 
 (one batch of the given size, Adam 1e-6) and prints the process's peak resident memory, sampled
 every 50 ms. A process that passes --limit GB (default 12) is stopped and reported as over it.
 Measured here (2 cores, 24 GB, beside two training runs): 4 -> about 2 GB, 8 -> 4.1 GB, 16 -> over 11 GB,
-which is why the workbook fine-tunes in batches of 4.
+which is why the workbook fine-tunes in batches of 4. A batch of 2 gave 2.4 and 3.1 GB in two runs:
+the figures move by about a gigabyte from run to run.
 """
 import os
 import subprocess
