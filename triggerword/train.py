@@ -39,8 +39,9 @@ import numpy as np
 from td_utils import AudioFileError, read_wav
 from triggerword import params
 
-# What ``extra_corpora`` may add from each folder (the recipe's ``extra_parts``; every one by default).
 DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
+
+# What ``extra_corpora`` may add from each folder (the recipe's ``extra_parts``; every one by default).
 EXTRA_PARTS = ("activates", "negatives", "without", "with")
 
 RECIPE = {
