@@ -542,6 +542,11 @@ def test_mined_clips_are_drawn_more_often_by_their_score(tmp_path, tiny_corpus):
     assert corpus.negative_names[3:] == ["negatives/0.wav"] * 4
     assert all(np.array_equal(x, plain.negatives[0]) for x in corpus.negatives[3:])
     assert any("negatives/9.wav" in w and str(path) in w for w in warnings)
+    # two rounds of mining: each clip counts with the higher of its two scores
+    second = tmp_path / "mined2.json"
+    second.write_text(json.dumps({"scores": {"negatives/0.wav": 0.2, "negatives/1.wav": 0.5}}))
+    both = load_corpus(str(tiny_corpus), dict(RECIPE, hard_negatives=[str(path), str(second)], hard_weight=4))
+    assert both.negative_names[3:] == ["negatives/0.wav"] * 4 + ["negatives/1.wav"] * 2
     # hard_weight 0 (the default) reads no file: recipes written before mining are unchanged
     assert len(load_corpus(str(tiny_corpus), dict(RECIPE, hard_negatives=str(tmp_path / "none.json"))).negatives) == 3
     with pytest.raises(CorpusError, match="none.json: no such file.*triggerword mine"):

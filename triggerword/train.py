@@ -64,7 +64,7 @@ RECIPE = {
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
     "sentence_sets": ["with", "without"],  # batches of <corpus>/sentences by file-name prefix; more: "more",
                                            # "near", "ask", "talk", "wide"
-    "hard_negatives": None,    # a `triggerword mine` file: the negatives a model fired on, with its scores
+    "hard_negatives": None,    # a `triggerword mine` file (or a list: highest score wins): what a model fired on
     "hard_weight": 0,          # each mined clip scored s is drawn about 1 + hard_weight * s times as often
     "ema": 0,                  # > 0: ship an exponential moving average of the weights, this decay per batch
     "lr_decay_epochs": 0,      # > 0: the rate falls from learning_rate to lr_final along a half cosine over this many
@@ -341,9 +341,15 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
     for extra in recipe.get("extra_corpora") or []:
         corpus.extend(extra, warn, tuple(recipe.get("extra_parts", EXTRA_PARTS)))
     if recipe.get("hard_negatives") and recipe.get("hard_weight", 0) > 0:
-        missing = corpus.add_hard(read_mined(recipe["hard_negatives"]), recipe["hard_weight"])
+        files = recipe["hard_negatives"]
+        files = [files] if isinstance(files, str) else list(files)
+        scores = {}
+        for path in files:  # several rounds of mining: each clip counts with its highest score
+            for name, score in read_mined(path).items():
+                scores[name] = max(score, scores.get(name, 0.0))
+        missing = corpus.add_hard(scores, recipe["hard_weight"])
         if missing:
-            warn(f"warning: {recipe['hard_negatives']}: {len(missing)} mined clips are not in {root} "
+            warn(f"warning: {', '.join(files)}: {len(missing)} mined clips are not in {root} "
                  f"(e.g. {missing[0]}); they are not drawn")
     if recipe.get("suffix_negatives", 0) > 0:
         corpus.add_suffixes(int(recipe["suffix_negatives"]),
