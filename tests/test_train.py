@@ -912,6 +912,16 @@ def test_average_writes_the_mean_of_the_weights_and_never_overwrites(tmp_path, c
     assert main([str(p) for p in paths] + ["--out", str(tmp_path / "lean"), "--shares", "0.75", "0.25"]) == 0
     lean = load_model_f(tmp_path / "lean" / "model.weights.h5").get_weights()
     np.testing.assert_allclose(lean[0], 0.75 * a[0] + 0.25 * b[0], rtol=1e-6, atol=1e-6)
+    # --calibrate T: only the output bias moves, by -logit(T); average.json says so
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "cal"), "--calibrate", "0.6"]) == 0
+    cal = load_model_f(tmp_path / "cal" / "model.weights.h5").get_weights()
+    for x, y in zip(soup[:-1], cal[:-1]):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_allclose(cal[-1], soup[-1] - np.log(0.6 / 0.4), rtol=1e-6, atol=1e-6)
+    import json
+    assert json.loads((tmp_path / "cal" / "average.json").read_text())["calibrated_threshold"] == 0.6
+    assert main([str(p) for p in paths] + ["--out", str(tmp_path / "bad"), "--calibrate", "1.5"]) == 2
+    assert "--calibrate 1.5" in capsys.readouterr().err and not (tmp_path / "bad").exists()
     # an existing model is left byte for byte; wrong shares and a single model are refused
     before = (tmp_path / "soup" / "model.weights.h5").read_bytes()
     capsys.readouterr()
@@ -1120,3 +1130,36 @@ def test_hits_and_misses_are_split_by_voice(tmp_path, capsys):
     assert evaluate.main(common) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "manifest.csv: missing" in err[0] and "--voices" in err[0]
+
+
+def test_a_calibrated_average_is_reported_as_one_and_fires_where_its_threshold_did(tmp_path, capsys):
+    """`triggerword average --calibrate T` (how an average ships in models/): at 0.5 it scores what the
+    plain average scores at T, and the report's "Which weights" names its parts, shares and T."""
+    import json
+    import shutil
+    from triggerword import average, evaluate
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    truth = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())
+    names = ("001.wav", "002.wav", "003.wav")
+    for name in names:
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+    (dev / "labels.json").write_text(json.dumps({n: truth[n] for n in names}))
+    shipped = str(ROOT / "models" / "model.weights.h5")
+    assert average.main([shipped, shipped, "--out", str(tmp_path / "plain")]) == 0
+    assert average.main([shipped, shipped, "--out", str(tmp_path / "cal"), "--calibrate", "0.7",
+                         "--note", "Two copies of the shipped model."]) == 0
+    capsys.readouterr()
+    assert evaluate.main(["--model", str(tmp_path / "plain" / "model.weights.h5"), "--dev", str(dev), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    report = tmp_path / "EVAL.md"
+    assert evaluate.main(["--model", str(tmp_path / "cal" / "model.weights.h5"), "--dev", str(dev), "--json",
+                          "--report", str(report)]) == 0
+    cal = json.loads(capsys.readouterr().out)
+    at7 = next(r for r in plain["sweep"] if abs(r["threshold"] - 0.7) < 1e-9)
+    assert (cal["at_threshold"]["hits"], cal["at_threshold"]["false_alarms"]) == (at7["hits"], at7["false_alarms"])
+    # and 0.5 differs from 0.7 on these clips, so an ignored --calibrate would fail the line above
+    assert plain["at_threshold"]["hits"] + plain["at_threshold"]["false_alarms"] > at7["hits"] + at7["false_alarms"]
+    text = report.read_text()
+    assert f"The weighted mean of 2 models' weights" in text and f"`{shipped}` (0.5)" in text
+    assert "Two copies of the shipped model." in text and "`--calibrate 0.7`" in text

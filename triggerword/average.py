@@ -8,6 +8,8 @@ Every weight array is averaged, BatchNorm's moving mean and variance included, w
 models trained apart from scratch share no basin, and their mean is no model at all. The output
 folder gets ``model.json``, ``model.weights.h5`` and ``model.keras`` (``triggerword.model.save_model_f``)
 and an ``average.json`` naming its parts; a folder that already holds a model is left as it is.
+``--calibrate T`` then shifts the output layer's bias as ``triggerword train --export --calibrate`` does,
+so that 0.5 on the average fires where T fired on it (how ``models/`` ships an average).
 """
 import argparse
 import json
@@ -35,7 +37,14 @@ def main(argv=None):
     ap.add_argument("models", nargs="+", help="model_f weight files (.weights.h5 or .keras)")
     ap.add_argument("--out", required=True, help="new folder for the averaged model")
     ap.add_argument("--shares", type=float, nargs="+", help="one share per model, summing to 1 (default equal)")
+    ap.add_argument("--calibrate", type=float, metavar="T",
+                    help="then shift the output layer's bias so that 0.5 means what T meant for the average")
+    ap.add_argument("--note", default=None, help="where the parts come from, kept in average.json for the report")
     args = ap.parse_args(argv)
+    if args.calibrate is not None and not 0.0 < args.calibrate < 1.0:
+        print(f"triggerword average: --calibrate {args.calibrate}: give a threshold strictly between 0 and 1",
+              file=sys.stderr)
+        return 2
     if len(args.models) < 2:
         print("triggerword average: give at least two models", file=sys.stderr)
         return 2
@@ -52,10 +61,16 @@ def main(argv=None):
         return 2
     out = models[0]
     out.set_weights(weights)
+    if args.calibrate is not None:
+        from triggerword.train import shift_threshold
+        shift_threshold(out, args.calibrate)
     save_model_f(out, args.out)
     with open(os.path.join(args.out, "average.json"), "w") as f:
-        json.dump({"models": [os.fspath(p) for p in args.models], "shares": shares}, f, indent=1)
-    print(f"{args.out}: mean of {len(args.models)} models")
+        json.dump({"models": [os.fspath(p) for p in args.models], "shares": shares,
+                   "calibrated_threshold": args.calibrate, "note": args.note}, f, indent=1)
+        f.write("\n")
+    print(f"{args.out}: mean of {len(args.models)} models"
+          + (f"; 0.5 now means {args.calibrate} of the average's own output" if args.calibrate is not None else ""))
     return 0
 
 

@@ -562,7 +562,21 @@ def write_report(args, at, rows, names, truths):
               "\"activate\"s, scored on their own (`--extra`)" for label, folder in _extras(args)]
     lines += [""]
     export_path = os.path.join(os.path.dirname(args.model) or ".", "export.json")
-    if os.path.exists(export_path):
+    average_path = os.path.join(os.path.dirname(args.model) or ".", "average.json")
+    if os.path.exists(average_path):
+        with open(average_path) as f:
+            av = json.load(f)
+        parts = "; ".join(f"`{m}` ({share:g})" for m, share in zip(av["models"], av["shares"]))
+        lines += ["## Which weights", "",
+                  f"The weighted mean of {len(av['models'])} models' weights (`triggerword average`, BatchNorm "
+                  f"statistics averaged with them): {parts}." + (f" {av['note']}" if av.get("note") else "")
+                  + (f" Its output layer's bias was then shifted (`--calibrate {av['calibrated_threshold']}`) so that "
+                     f"0.5 on these weights fires exactly where {av['calibrated_threshold']} fired on the average's "
+                     "own output." if av.get("calibrated_threshold") is not None else "")
+                  + " The shares and the threshold were chosen by the held-out figures below (the rule written "
+                  "before they were measured is in the README), so those figures flatter it a little; the "
+                  "`## Training` section, if any, is the run of the first part.", ""]
+    elif os.path.exists(export_path):
         with open(export_path) as f:
             ex = json.load(f)
         lines += ["## Which weights", "",
