@@ -305,6 +305,38 @@ def test_recipe_without_masks_makes_the_same_example_as_before(tiny_corpus):
     assert 1 <= differs.sum() <= 20  # only the masked frequency bands changed
 
 
+def test_warp_bins_moves_formants_by_alpha_and_keeps_the_ends():
+    from triggerword.train import warp_bins
+    bin_hz = params.SAMPLE_RATE / params.NFFT             # 220.5 Hz
+    x = np.full((4, params.N_FREQ), 1e-3, dtype=np.float32)
+    x[:, 10] = 5.0                                        # a formant at 2,205 Hz
+    x[:, 0], x[:, -1] = 7.0, 3.0
+    assert np.array_equal(warp_bins(x, 1.0), x)
+    for alpha in (0.9, 1.1, 1.2):
+        y = warp_bins(x, alpha)
+        assert y.shape == x.shape and y.dtype == np.float32 and np.all(y > 0)
+        peak_hz = (1 + np.argmax(y[0, 1:-1])) * bin_hz
+        assert abs(peak_hz - alpha * 10 * bin_hz) <= bin_hz / 2   # the peak lands at alpha times its frequency
+        assert y[0, 0] == 7.0 and y[0, -1] == 3.0                  # 0 Hz and the top bin stay where they are
+    # above the boundary the axis is squeezed to fit, so no bin is read from beyond the top
+    y = warp_bins(np.tile(np.arange(params.N_FREQ, dtype=np.float32), (2, 1)), 1.2, boundary_hz=8000)
+    assert np.all(np.diff(y[0]) > 0) and y[0, -1] == params.N_FREQ - 1
+
+
+def test_vtlp_warps_the_same_mix_and_is_off_by_default(tiny_corpus):
+    from triggerword.train import RECIPE, Corpus, make_training_example, warp_bins
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["vtlp"] == [1.0, 1.0]
+    rng = np.random.default_rng(7)
+    plain = make_training_example(corpus, rng, RECIPE)
+    warped = make_training_example(corpus, np.random.default_rng(7), dict(RECIPE, vtlp=[0.9, 1.1]))
+    assert np.array_equal(plain[1], warped[1])
+    assert not np.array_equal(plain[0], warped[0])
+    # the factor is drawn after everything else, so the warped example is the plain one, warped
+    alpha = rng.uniform(0.9, 1.1)
+    assert np.array_equal(warp_bins(plain[0], alpha), warped[0])
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)

@@ -87,6 +87,8 @@ RECIPE = {
                                #   sentences without the word, sentences with it
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
+    "vtlp": [1.0, 1.0],        # > [1, 1]: warp each example's frequency axis by a factor drawn from this range
+    "vtlp_boundary_hz": 8000,  #   (``warp_bins``): formants move, pitch and timing stay; warped linearly below here
 }
 
 
@@ -411,6 +413,9 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  lead_ms=tuple(recipe.get("lead_ms", (0, 1000))),
                                  word_not_first=recipe.get("word_not_first", 0.0))
     x = features(samples)
+    low, high = recipe.get("vtlp", (1.0, 1.0))
+    if low != 1.0 or high != 1.0:  # drawn after everything the audio needs: the same mix, warped
+        x = warp_bins(x, float(rng.uniform(low, high)), recipe.get("vtlp_boundary_hz", 8000))
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
     return x, y
 
@@ -447,6 +452,29 @@ def _level(recipe):
     """The recipe's example loudness: a number when its range is one value (so nothing is drawn)."""
     low, high = recipe.get("level_db", (params.TARGET_DBFS, params.TARGET_DBFS))
     return float(low) if low == high else (float(low), float(high))
+
+
+def warp_bins(x, alpha, boundary_hz=8000.0):
+    """Vocal tract length perturbation on features ``x`` (TX, N_FREQ): what lay at frequency f moves to
+    ``alpha`` * f below the boundary, and the rest is squeezed or stretched to keep the top bin in place
+    (the piecewise-linear warp of Jaitly and Hinton, 2013). Returns a new float32 array.
+
+    The windows are 4.5 ms long, so the bins hold the spectral envelope (formants) and the voice's pitch
+    shows as pulses in time: the warp makes a longer (``alpha`` < 1) or shorter vocal tract with the same
+    pitch and timing, which the resampling of ``speed`` (formants and pitch together) never gives.
+    """
+    if alpha == 1.0:
+        return np.array(x, dtype=np.float32)
+    bin_hz = params.SAMPLE_RATE / params.NFFT
+    top = bin_hz * (params.N_FREQ - 1)
+    knee = boundary_hz * min(alpha, 1.0) / alpha      # source frequency where the linear part ends
+    out_hz = np.arange(params.N_FREQ) * bin_hz
+    src_hz = np.where(out_hz <= alpha * knee, out_hz / alpha,
+                      top - (top - out_hz) * (top - knee) / (top - alpha * knee))
+    pos = np.clip(src_hz / bin_hz, 0.0, params.N_FREQ - 1)
+    lo = np.minimum(np.floor(pos).astype(int), params.N_FREQ - 2)
+    w = (pos - lo).astype(np.float32)
+    return (x[:, lo] * (1.0 - w) + x[:, lo + 1] * w).astype(np.float32)
 
 
 def spec_masks(x, rng, freq=(0, 0), time=(0, 0)):
