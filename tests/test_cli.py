@@ -207,6 +207,18 @@ def test_listen_without_microphone(model, monkeypatch, capsys):
     assert "no microphone" in err and "input device" in err and "Traceback" not in err
 
 
+def test_listen_bad_threshold_and_model_before_any_microphone(tmp_path, capsys):
+    """A bad --threshold or model file: one line naming it, exit code 2, and the microphone never opened."""
+    opened = []
+    never = lambda device, rate, block: opened.append(device)  # noqa: E731
+    assert listen.main(["--threshold", "0"], open_input=never) == 2
+    assert capsys.readouterr().err.strip() == "triggerword listen: --threshold must be between 0 and 1, not 0.0"
+    assert listen.main(["--model", str(tmp_path / "gone.weights.h5")], open_input=never) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("triggerword listen: ") and "gone.weights.h5: no such model file" in err[0]
+    assert opened == []
+
+
 # ------------------------------------------------------------------------------------ enroll
 
 def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_path, monkeypatch, capsys):

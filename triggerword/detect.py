@@ -150,15 +150,9 @@ def run_file(path, weights, args, several):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if not 0.0 < args.threshold < 1.0:
-        print(f"triggerword detect: --threshold must be between 0 and 1, not {args.threshold}", file=sys.stderr)
-        return 2
-    from triggerword.model import ModelFileError
-    from triggerword.stream import load_weights
-    try:
-        weights = load_weights(args.model)
-    except ModelFileError as exc:
-        print(f"triggerword detect: {exc}", file=sys.stderr)
+    from triggerword.stream import load_for_command
+    weights = load_for_command("triggerword detect", args.model, args.threshold)
+    if weights is None:
         return 2
     several = len(args.files) > 1
     failed = 0

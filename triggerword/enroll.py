@@ -235,6 +235,7 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
     """Record ``n`` takes of ``seconds`` each through the microphone into NEW files in ``folder``."""
     import soundfile
     from triggerword import listen
+    from triggerword.stream import close_quietly
     open_input = open_input or listen.open_input
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -259,11 +260,7 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
             if pause_s and i + 1 < n:
                 time.sleep(pause_s)
     finally:
-        try:
-            stream.stop()
-            stream.close()
-        except Exception:
-            pass
+        close_quietly(stream)
     print(f"saved {len(paths)} takes in {folder}", file=out, flush=True)
     return paths
 

@@ -98,15 +98,9 @@ def _device(value):
 def main(argv=None, open_input=open_input, play=play_chime, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    if not 0.0 < args.threshold < 1.0:
-        print(f"triggerword listen: --threshold must be between 0 and 1, not {args.threshold}", file=sys.stderr)
-        return 2
-    from triggerword.model import ModelFileError
-    from triggerword.stream import StreamingDetector, load_weights, make_chime
-    try:
-        weights = load_weights(args.model)
-    except ModelFileError as exc:
-        print(f"triggerword listen: {exc}", file=sys.stderr)
+    from triggerword.stream import StreamingDetector, close_quietly, load_for_command, make_chime
+    weights = load_for_command("triggerword listen", args.model, args.threshold)
+    if weights is None:
         return 2
     rate_asked = args.rate
     block = max(1, int((rate_asked or params.SAMPLE_RATE) * args.block_ms / 1000))
@@ -140,11 +134,7 @@ def main(argv=None, open_input=open_input, play=play_chime, out=None):
     except KeyboardInterrupt:
         pass
     finally:
-        try:
-            stream.stop()
-            stream.close()
-        except Exception:
-            pass
+        close_quietly(stream)
     n = len(det.detections)
     print(f"stopped after {det.audio_s:.1f} s of audio: {n} detection{'s' if n != 1 else ''}",
           file=out, flush=True)

@@ -178,6 +178,31 @@ def load_weights(path=None):
     return weights
 
 
+def load_for_command(prog, model=None, threshold=None, err=None):
+    """What ``detect`` and ``listen`` check first: the threshold, then the model file. Returns the weights,
+    or None after one line on stderr naming the command and the problem (the caller exits with 2)."""
+    import sys
+    from triggerword.model import ModelFileError
+    err = err or sys.stderr
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        print(f"{prog}: --threshold must be between 0 and 1, not {threshold}", file=err)
+        return None
+    try:
+        return load_weights(model)
+    except ModelFileError as exc:
+        print(f"{prog}: {exc}", file=err)
+        return None
+
+
+def close_quietly(stream):
+    """Stop and close an input stream, ignoring a device that has already gone away."""
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:
+        pass
+
+
 def weights_from_keras(model):
     """ModelWeights from a Keras ``model_f`` (for example one being fine-tuned)."""
     from keras.layers import GRU, BatchNormalization, Conv1D, TimeDistributed
