@@ -42,6 +42,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -178,19 +179,17 @@ def load_weights(path=None):
     return weights
 
 
-def load_for_command(prog, model=None, threshold=None, err=None):
+def load_for_command(prog, model=None, threshold=None):
     """What ``detect`` and ``listen`` check first: the threshold, then the model file. Returns the weights,
     or None after one line on stderr naming the command and the problem (the caller exits with 2)."""
-    import sys
     from triggerword.model import ModelFileError
-    err = err or sys.stderr
     if threshold is not None and not 0.0 < threshold < 1.0:
-        print(f"{prog}: --threshold must be between 0 and 1, not {threshold}", file=err)
+        print(f"{prog}: --threshold must be between 0 and 1, not {threshold}", file=sys.stderr)
         return None
     try:
         return load_weights(model)
     except ModelFileError as exc:
-        print(f"{prog}: {exc}", file=err)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return None
 
 
