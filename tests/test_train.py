@@ -4,6 +4,7 @@ import json
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -1188,3 +1189,69 @@ def test_a_calibrated_average_is_reported_as_one_and_fires_where_its_threshold_d
     text = report.read_text()
     assert "The weighted mean of 2 models' weights" in text and f"`{shipped}` (0.5)" in text
     assert "Two copies of the shipped model." in text and "`--calibrate 0.9`" in text
+
+
+def _corpus_opus():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("corpus_opus", ROOT / "scripts" / "gpu_pair" / "corpus_opus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_opus"] = module  # its worker processes find their functions by this name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_opus_round_trip_keeps_names_lengths_and_spectra(tmp_path, capsys):
+    """Packed to Opus and back: the same files, the same lengths at 44.1 kHz, spectra within a few dB."""
+    from td_utils import spectrogram
+    opus = _corpus_opus()
+    src, pack, back = tmp_path / "corpus", tmp_path / "pack", tmp_path / "back"
+    for sub in ("activates", "backgrounds", "sentences", ".work"):
+        (src / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    t = np.arange(int(1.3 * SR)) / SR
+    word = 0.3 * np.sin(2 * np.pi * (300 + 1500 * t) * t) * np.minimum(1, 5 * t)  # a rising chirp
+    wavfile.write(src / "activates" / "000001.wav", SR, (word * 32767).astype(np.int16))
+    noise = np.convolve(rng.normal(0, 0.05, int(2.7 * SR)), np.ones(4) / 4, "same")  # odd length, coloured
+    wavfile.write(src / "backgrounds" / "0001.wav", SR, (noise * 32767).astype(np.int16))
+    (src / "sentences" / "labels.json").write_text('{"with-00001.wav": [512]}')
+    wavfile.write(src / ".work" / "scratch.wav", SR, np.zeros(100, np.int16))
+    opus.main(["pack", str(src), str(pack), "--jobs", "1"])
+    assert sorted(p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file()) == [
+        "activates/000001.ogg", "backgrounds/0001.ogg", "lengths.json", "sentences/labels.json"]
+    opus.main(["unpack", str(pack), str(back), "--jobs", "1"])
+    assert (back / "sentences" / "labels.json").read_text() == '{"with-00001.wav": [512]}'
+    for rel in ("activates/000001.wav", "backgrounds/0001.wav"):
+        rate, a = wavfile.read(src / rel)
+        rate_b, b = wavfile.read(back / rel)
+        assert rate_b == SR and b.dtype == np.int16 and len(b) == len(a)
+        spec_a = 10 * np.log10(spectrogram(a.astype(np.float64)) + 1e-3)
+        spec_b = 10 * np.log10(spectrogram(b.astype(np.float64)) + 1e-3)
+        loud = spec_a > spec_a.max() - 40
+        # a wrong rate would move the chirp's energy to other bins: tens of dB apart there
+        assert np.median(np.abs(spec_a - spec_b)[loud]) < 3.0, rel
+    capsys.readouterr()
+
+
+def test_corpus_opus_tgz_travels_the_same_and_nothing_is_written_over(tmp_path):
+    """Through one .tgz: the same WAVs as through a folder; an existing .tgz or WAV folder is refused."""
+    opus = _corpus_opus()
+    src, pack, dst = tmp_path / "corpus", tmp_path / "pack", tmp_path / "dst"
+    (src / "negatives").mkdir(parents=True)
+    wavfile.write(src / "negatives" / "000001.wav", SR, (tone(300) * 32767).astype(np.int16))
+    opus.main(["pack", str(src), str(pack), "--jobs", "1"])
+    opus.main(["pack", str(src), str(tmp_path / "c.tgz"), "--jobs", "1"])
+    opus.main(["unpack", str(pack), str(tmp_path / "a"), "--jobs", "1"])
+    opus.main(["unpack", str(tmp_path / "c.tgz"), str(tmp_path / "b"), "--jobs", "1"])
+    a = wavfile.read(tmp_path / "a" / "negatives" / "000001.wav")[1]
+    assert len(a) == int(0.3 * SR) and np.array_equal(a, wavfile.read(tmp_path / "b" / "negatives" / "000001.wav")[1])
+    before = (tmp_path / "c.tgz").read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        opus.main(["pack", str(src), str(tmp_path / "c.tgz")])
+    assert "c.tgz: already exists" in str(exc.value) and (tmp_path / "c.tgz").read_bytes() == before
+    (dst / "negatives").mkdir(parents=True)
+    mine = np.arange(50, dtype=np.int16)
+    wavfile.write(dst / "negatives" / "000001.wav", SR, mine)
+    with pytest.raises(SystemExit) as exc:
+        opus.main(["unpack", str(pack), str(dst)])
+    assert f"{dst}: already holds WAV files" in str(exc.value)
+    assert np.array_equal(wavfile.read(dst / "negatives" / "000001.wav")[1], mine)

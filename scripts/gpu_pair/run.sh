@@ -1,15 +1,12 @@
 # Two 30-epoch runs of run22's recipe from run17's epoch 40 on one GPU, side by side: lead_prob 0
 # (the control) and 0.5, one seed (training/run33/plan.md). Run from the repository root on the GPU
-# machine, with gpu/corpus.tar (scripts/gpu_pair/pack.py), cache/run17-epoch40/model.weights.h5 and
-# gpu/whl/ there: wheels of what its Python lacks (keras 3.15.1, namex, optree, soundfile, cffi,
-# pycparser). Writes the two runs' logs, recipes and last weights into $OUT (default gpu/out).
+# machine, with gpu/corpus.tgz and gpu/whl/ (setup.sh says what they are) and
+# cache/run17-epoch40/model.weights.h5 there. Writes the two runs' logs, recipes and last weights into
+# $OUT (default gpu/out). (Runs 35-38 ran from the earlier packer's gpu/corpus.tar: corpus_opus.py.)
 set -e
 OUT=${OUT:-gpu/out}; mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site gpu/whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=torch PYTHONUNBUFFERED=1
-nvidia-smi -L; nproc
 t0=$(date +%s)
-tar xf gpu/corpus.tar -C /tmp && python3 scripts/gpu_pair/unpack.py /tmp/corpus /tmp/c44
+source scripts/gpu_pair/setup.sh /tmp/c44
 echo "unpacked in $(( $(date +%s) - t0 )) s"
 common="--corpus /tmp/c44 --init cache/run17-epoch40/model.weights.h5 --dev none --device cuda --workers ${WORKERS:-7} --epochs ${EPOCHS:-30} --examples 800 --learning-rate 3e-4 --seed ${SEED:-10} --set phrase_prob=0.8 --set speed=[0.85,1.18] --set p_colour=0.9 --set p_reverb=0.6 --set phrase_negatives=[2,5] --set phrase_gap_ms=[15,150] --set sentence_negatives=[0,2] --set sentence_positives=[0,2] --set level_db=[-38,-12] --set ema=0.99 --set lr_decay_epochs=30 --set lr_final=0"
 sets='sentence_sets=["with","without","more","near"]'
