@@ -1255,3 +1255,8 @@ def test_corpus_opus_tgz_travels_the_same_and_nothing_is_written_over(tmp_path):
         opus.main(["unpack", str(pack), str(dst)])
     assert f"{dst}: already holds WAV files" in str(exc.value)
     assert np.array_equal(wavfile.read(dst / "negatives" / "000001.wav")[1], mine)
+    (src / "negatives" / "000002.wav").write_bytes(b"RIFF broken")  # a corrupt clip: one line naming it
+    with pytest.raises(SystemExit) as exc:
+        opus.main(["pack", str(src), str(tmp_path / "d"), "--jobs", "1"])
+    assert str(exc.value).startswith(f"corpus_opus: {src / 'negatives' / '000002.wav'}: not a readable WAV")
+    assert "\n" not in str(exc.value)

@@ -14,7 +14,7 @@ backgrounds (noise, which Opus spends more bits on) at 64 kbit/s, copies every o
 (manifests, ``labels.json``) as it is and writes ``lengths.json``, each clip's length in samples;
 hidden folders (the corpus's ``.work``) stay behind. ``unpack`` decodes back to 44,100 Hz 16-bit mono
 WAV of exactly that length. Either end may be a folder or a ``.tgz`` (one file travels lighter than
-thousands: 785 MB of corpus packs into 50 MB). It refuses to write into a folder that already holds
+thousands: the 785 MB corpus packs into 48 MB). It refuses to write into a folder that already holds
 WAV files, or over an existing ``.tgz`` (no user file is overwritten).
 
 Runs 35-38 and 46-48 were trained from an earlier packer (speech at 24 kHz by libsndfile's
@@ -43,11 +43,21 @@ def _wavs(root):
             yield os.path.relpath(os.path.join(folder, name), root)
 
 
+class PackError(RuntimeError):
+    """A clip that cannot be packed or unpacked; its message names the file."""
+
+
 def _encode(job):
     src, dst, kbps = job
     os.makedirs(os.path.dirname(dst), exist_ok=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-ac", "1", "-ar", "48000", "-c:a", "libopus",
-                    "-b:a", f"{kbps}k", "-map_metadata", "-1", "-fflags", "+bitexact", dst], check=True)
+    try:
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-ac", "1", "-ar", "48000", "-c:a", "libopus",
+                        "-b:a", f"{kbps}k", "-map_metadata", "-1", "-fflags", "+bitexact", dst],
+                       check=True, capture_output=True)
+    except FileNotFoundError:
+        raise PackError("ffmpeg not found (apt-get install ffmpeg)") from None
+    except subprocess.CalledProcessError as exc:
+        raise PackError(f"{src}: ffmpeg could not encode it ({exc.stderr.decode(errors='replace').strip()})") from None
 
 
 def _decode(job):
@@ -55,9 +65,12 @@ def _decode(job):
     from scipy.io import wavfile
     from scipy.signal import resample_poly
     src, dst, length = job
-    x, rate = sf.read(src, dtype="float64", always_2d=True)
+    try:
+        x, rate = sf.read(src, dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, OSError) as exc:
+        raise PackError(f"{src}: not a readable Ogg Opus file ({exc})") from None
     if rate != 48000:
-        raise ValueError(f"{src}: {rate} Hz, not 48000")
+        raise PackError(f"{src}: {rate} Hz, not 48000")
     y = resample_poly(x[:, 0], 147, 160)[:length]  # 44,100 / 48,000 = 147 / 160
     y = np.pad(y, (0, length - len(y)))
     os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -89,7 +102,10 @@ def pack(src, dst, jobs):
     for rel in _wavs(src):
         path = os.path.join(src, rel)
         if rel.lower().endswith(".wav"):
-            rate, data = wavfile.read(path, mmap=True)
+            try:
+                rate, data = wavfile.read(path, mmap=True)
+            except (ValueError, OSError) as exc:
+                raise PackError(f"{path}: not a readable WAV ({exc})") from None
             if rate != RATE:
                 sys.exit(f"corpus_opus: {path}: {rate} Hz (the corpus is {RATE} Hz)")
             lengths[rel] = int(data.shape[0])
@@ -135,7 +151,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not (os.path.isdir(args.src) or (args.action == "unpack" and os.path.isfile(args.src))):
         sys.exit(f"corpus_opus: {args.src}: no such folder")
-    (pack if args.action == "pack" else unpack)(args.src, args.dst, args.jobs)
+    try:
+        (pack if args.action == "pack" else unpack)(args.src, args.dst, args.jobs)
+    except PackError as exc:
+        sys.exit(f"corpus_opus: {exc}")
 
 
 if __name__ == "__main__":
