@@ -1260,3 +1260,58 @@ def test_corpus_opus_tgz_travels_the_same_and_nothing_is_written_over(tmp_path):
         opus.main(["pack", str(src), str(tmp_path / "d"), "--jobs", "1"])
     assert str(exc.value).startswith(f"corpus_opus: {src / 'negatives' / '000002.wav'}: not a readable WAV")
     assert "\n" not in str(exc.value)
+
+
+def test_a_new_run_can_take_an_earlier_runs_recipe(tmp_path, tiny_corpus, capsys):
+    """--recipe RUN: the new run trains on RUN's recipe (the same seed then gives the same weights),
+    --set and --examples change it from there, and recipe.json says where it came from."""
+    torch = pytest.importorskip("torch")
+    from triggerword.train import RECIPE, main
+
+    def run(name, *extra):
+        return ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / name), "--batch-size", "2",
+                "--workers", "0", "--threads", "1", "--epochs", "1", *extra]
+
+    assert main(run("first", "--examples", "4", "--seed", "3", "--learning-rate", "5e-4",
+                    "--set", "phrase_negatives=[1,3]", "--set", "p_reverb=0.9")) == 0
+    assert main(run("again", "--seed", "3", "--recipe", str(tmp_path / "first"))) == 0
+    load = lambda name: torch.load(tmp_path / name / "checkpoint.pt", map_location="cpu", weights_only=False)
+    first, again = load("first"), load("again")
+    assert again["recipe"] == first["recipe"] and again["recipe"]["examples_per_epoch"] == 4
+    assert all(torch.equal(first["model"][k], again["model"][k]) for k in first["model"])
+    record = json.loads((tmp_path / "again" / "recipe.json").read_text())
+    assert record["recipe_from"] == str(tmp_path / "first" / "recipe.json") and record["seed"] == 3
+    assert "recipe_from" not in json.loads((tmp_path / "first" / "recipe.json").read_text())
+
+    # changed from there; a resume keeps the record
+    assert main(run("changed", "--recipe", str(tmp_path / "first" / "recipe.json"), "--examples", "2",
+                    "--set", "p_reverb=0.1")) == 0
+    changed = json.loads((tmp_path / "changed" / "recipe.json").read_text())
+    diff = {k for k in RECIPE if changed["recipe"][k] != first["recipe"][k]}
+    assert diff == {"p_reverb", "examples_per_epoch"} and changed["recipe"]["learning_rate"] == 5e-4
+    assert main(run("changed", "--epochs", "2", "--resume")) == 0
+    assert json.loads((tmp_path / "changed" / "recipe.json").read_text())["recipe_from"] == changed["recipe_from"]
+
+    # a bare object of entries, written before later entries existed: they take today's defaults
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"examples_per_epoch": 2, "phrase_prob": 0.8}))
+    assert main(run("old", "--recipe", str(old))) == 0
+    got = json.loads((tmp_path / "old" / "recipe.json").read_text())["recipe"]
+    assert got == {**RECIPE, "examples_per_epoch": 2, "phrase_prob": 0.8, "batch_size": 2}  # --batch-size 2: run()
+
+    # bad input: one line naming the file and the problem, and no run folder made
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "typo.json").write_text(json.dumps({"recipe": {"phrase_negativs": [1, 3]}}))
+    (tmp_path / "list.json").write_text("[1, 2]")
+    for source, says in ((tmp_path / "nowhere", "nowhere: file not found"),
+                         (tmp_path / "broken.json", "broken.json: not a readable JSON file"),
+                         (tmp_path / "typo.json", "typo.json: no recipe entry 'phrase_negativs'"),
+                         (tmp_path / "list.json", "list.json: expected a JSON object")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            main(run("bad", "--recipe", str(source)))
+        err = capsys.readouterr().err.strip().splitlines()
+        assert says in err[-1], err
+    with pytest.raises(SystemExit):   # a resume keeps its checkpoint's recipe
+        main(run("changed", "--resume", "--recipe", str(tmp_path / "first")))
+    assert not (tmp_path / "bad").exists()

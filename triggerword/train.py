@@ -3,6 +3,7 @@
     triggerword train --corpus cache/corpus --run cache/train/run1 --epochs 20 --examples 4000
     triggerword train --run cache/train/run1 --resume          # go on from the last checkpoint
     triggerword train --run cache/train/run1 --export models   # write the best model into models/
+    triggerword train --recipe training/run75 --run cache/train/run2 --seed 5   # a new run on run75's recipe
 
 What one example is: ``triggerword.synth.make_example`` (the semantics of the workbook's
 ``create_training_example``) over a random background from the corpus, plus the augmentation of
@@ -598,6 +599,10 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu",
                         help="PyTorch device for the network, e.g. cuda (data is still made on the CPU; checkpoints "
                              "load on CPU whatever device wrote them)")
+    parser.add_argument("--recipe", default=None, metavar="RUN_OR_JSON",
+                        help="start a new run from the recipe of an earlier one (its folder or its recipe.json; "
+                             "entries it lacks take today's defaults, which are off); --examples, --batch-size, "
+                             "--learning-rate and --set change it from there; the seed, corpus and --init are not taken")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
     parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
@@ -613,16 +618,23 @@ def main(argv=None):
     changes = {}
     for item in args.set:
         key, _, value = item.partition("=")
-        if key not in RECIPE:
-            parser.error(f"--set {item}: no recipe entry {key!r} (known: {', '.join(RECIPE)})")
         try:
             changes[key] = json.loads(value)
         except json.JSONDecodeError:
-            parser.error(f"--set {item}: the value is not JSON (write lists as [2,6])")
-        if key in ("lr_decay_epochs", "lr_final") and not (
-                isinstance(changes[key], (int, float)) and not isinstance(changes[key], bool) and changes[key] >= 0):
-            parser.error(f"--set {item}: {key} must be a number, 0 or more")
+            if key in RECIPE:
+                parser.error(f"--set {item}: the value is not JSON (write lists as [2,6])")
+        problem = entry_problem(key, changes.get(key))
+        if problem:
+            parser.error(f"--set {item}: {problem}")
     args.set = changes
+    if args.recipe is not None:
+        if args.resume or args.export:
+            parser.error("--recipe starts a new run: a resumed run keeps its checkpoint's recipe (change it with "
+                         "--set), and --export writes what a run trained")
+        try:
+            args.recipe = read_recipe(args.recipe)
+        except ValueError as exc:
+            parser.error(str(exc))
     try:
         return _main(args)
     except CorpusError as exc:
@@ -630,13 +642,47 @@ def main(argv=None):
         return 1
 
 
-def recorded_init(run):
-    """The weights ``run`` started from, as its ``recipe.json`` records them (None: from scratch or unknown)."""
+def entry_problem(key, value):
+    """What is wrong with recipe entry ``key`` = ``value`` (None: nothing)."""
+    if key not in RECIPE:
+        return f"no recipe entry {key!r} (known: {', '.join(RECIPE)})"
+    if key in ("lr_decay_epochs", "lr_final") and not (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        return f"{key} must be a number, 0 or more"
+    return None
+
+
+def read_recipe(path):
+    """(path read, recipe entries) of an earlier run for ``--recipe``: ``path`` is a run folder, its
+    ``recipe.json`` ({"recipe": {...}, "seed": ...}) or a bare JSON object of entries. Raises ValueError
+    with one line naming the file and the problem."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "recipe.json")
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"--recipe {path}: file not found (give a run folder with a recipe.json, or the file)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--recipe {path}: not a readable JSON file ({exc})") from None
+    entries = data.get("recipe", data) if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise ValueError(f"--recipe {path}: expected a JSON object of recipe entries")
+    for key, value in entries.items():
+        problem = entry_problem(key, value)
+        if problem:
+            raise ValueError(f"--recipe {path}: {problem}")
+    return path, entries
+
+
+def recorded_init(run, key="init"):
+    """The weights ``run`` started from, as its ``recipe.json`` records them (None: from scratch or unknown);
+    with ``key="recipe_from"``, the file its recipe was taken from (``--recipe``)."""
     path = os.path.join(run, "recipe.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        return json.load(f).get("init")
+        return json.load(f).get(key)
 
 
 def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs", calibrate=None):
@@ -719,6 +765,10 @@ def _main(args):
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "checkpoint.pt")
     recipe = dict(RECIPE)
+    recipe_from = None
+    if args.recipe is not None:
+        recipe_from, entries = args.recipe
+        recipe.update(entries)
     if args.examples:
         recipe["examples_per_epoch"] = args.examples
     if args.batch_size:
@@ -768,10 +818,14 @@ def _main(args):
         if state is not None and state.get("ema_state") is not None:
             ema.load_state_dict(state["ema_state"])
     init = args.init
-    if init is None and args.resume:  # a resume keeps where the run began
-        init = recorded_init(args.run)
+    if args.resume:  # a resume keeps where the run began and where its recipe came from
+        init = init if init is not None else recorded_init(args.run)
+        recipe_from = recorded_init(args.run, "recipe_from")
+    record = {"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}
+    if recipe_from is not None:
+        record["recipe_from"] = recipe_from
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
-        json.dump({"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}, f, indent=1)
+        json.dump(record, f, indent=1)
 
     dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
