@@ -273,6 +273,22 @@ def test_enroll_needs_five_takes(model, tmp_path, capsys):
     assert not (tmp_path / "x.weights.h5").exists()
 
 
+def test_enroll_says_when_no_take_was_named_or_a_folder_is_empty(model, tmp_path, capsys):
+    """No takes at all, "--takes DIR" (not an option: takes are named bare) and an empty folder each
+    get a line saying so, before any training; nothing is written."""
+    out = ["--model", str(model), "--out", str(tmp_path / "x.weights.h5")]
+    assert enroll.main(out) == 1
+    assert "no takes given" in capsys.readouterr().err
+    with pytest.raises(SystemExit):   # once read as --takes-dir, leaving no takes and a puzzling count
+        enroll.main(["--takes", str(tmp_path)] + out)
+    assert "unrecognized arguments: --takes" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert enroll.main([str(tmp_path / "empty")] + out) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.endswith("empty: no audio files in this folder (.wav, .wave, .flac, .ogg, ...)") for line in err), err
+    assert not (tmp_path / "x.weights.h5").exists()
+
+
 def test_make_example_follows_the_workbook():
     """Labels: 50 ones strictly after int(end_ms * Ty / 10000); spectrogram (5511, 101)."""
     rng = np.random.default_rng(8)

@@ -546,6 +546,12 @@ def test_model_file_of_another_architecture_says_what_differs(tmp_path):
         load_model_f(str(path))
     with pytest.raises(ModelFileError, match="no such model file"):
         load_model_f(str(tmp_path / "none.weights.h5"))
+    (tmp_path / "model.json").write_text(other.to_json())
+    (tmp_path / "take.wav").write_bytes(b"RIFF")
+    with pytest.raises(ModelFileError, match=r"model\.json: not a model_f weights file.*architecture only"):
+        load_model_f(str(tmp_path / "model.json"))
+    with pytest.raises(ModelFileError, match=r"take\.wav: not a model_f weights file: expected \.weights\.h5 or \.keras$"):
+        load_model_f(str(tmp_path / "take.wav"))
 
 
 def test_device_errors_are_one_line_and_write_nothing(tmp_path, capsys):

@@ -270,7 +270,8 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
 def build_parser():
     from triggerword.stream import REPO_ROOT
     raw = REPO_ROOT / "raw_data"
-    parser = argparse.ArgumentParser(prog="triggerword enroll",
+    # allow_abbrev=False: "--takes DIR" must not pass for --takes-dir (the takes are named without an option)
+    parser = argparse.ArgumentParser(prog="triggerword enroll", allow_abbrev=False,
                                      description="Fine-tune the detector on your own recordings of \"activate\".")
     parser.add_argument("takes", nargs="*", metavar="TAKE", help="recordings of you saying \"activate\" (files or folders)")
     parser.add_argument("--record", type=int, metavar="N", help="record N takes through the microphone first")
@@ -299,11 +300,18 @@ def build_parser():
     return parser
 
 
-def _expand(takes):
+def _expand(takes, warn):
+    """The take files named: files as given, folders as their audio files (an empty folder is warned about)."""
     files = []
     for t in takes:
         p = Path(t)
-        files.extend(audio_files(p) if p.is_dir() else [p])
+        if p.is_dir():
+            found = audio_files(p)
+            if not found:
+                warn(f"{p}: no audio files in this folder ({', '.join(AUDIO_EXTENSIONS[:4])}, ...)")
+            files.extend(found)
+        else:
+            files.append(p)
     return files
 
 
@@ -321,9 +329,12 @@ def main(argv=None, open_input=None):
         weights_before = load_weights(model_path)
     except ModelFileError as exc:
         return fail(str(exc))
+    if not args.takes and not args.record:
+        return fail("no takes given: name your recordings of \"activate\" (files or folders), "
+                    "or record them with --record N")
     rng = np.random.default_rng(args.seed)
 
-    files = _expand(args.takes)
+    files = _expand(args.takes, lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr))
     if args.record:
         from triggerword.listen import NoMicrophone
         try:

@@ -81,6 +81,10 @@ def load_model_f(weights_path, json_path=None):
         _check_same(model, other, weights_path)
         model.set_weights(other.get_weights())
         return model
+    if not weights_path.endswith(".h5"):
+        hint = (" (a .json holds the architecture only: give the .weights.h5 or .keras file beside it)"
+                if weights_path.endswith(".json") else "")
+        raise ModelFileError(f"{weights_path}: not a model_f weights file: expected .weights.h5 or .keras{hint}")
     try:
         model.load_weights(weights_path)
     except Exception as exc:
