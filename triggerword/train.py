@@ -675,7 +675,7 @@ def read_recipe(path):
     return path, entries
 
 
-def recorded_init(run, key="init"):
+def recorded(run, key="init"):
     """The weights ``run`` started from, as its ``recipe.json`` records them (None: from scratch or unknown);
     with ``key="recipe_from"``, the file its recipe was taken from (``--recipe``)."""
     path = os.path.join(run, "recipe.json")
@@ -694,7 +694,7 @@ def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5
     import torch
     ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
     per_epoch = best["recipe"]["examples_per_epoch"]
-    init = recorded_init(run)
+    init = recorded(run)
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
                    "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init,
@@ -819,8 +819,8 @@ def _main(args):
             ema.load_state_dict(state["ema_state"])
     init = args.init
     if args.resume:  # a resume keeps where the run began and where its recipe came from
-        init = init if init is not None else recorded_init(args.run)
-        recipe_from = recorded_init(args.run, "recipe_from")
+        init = init if init is not None else recorded(args.run)
+        recipe_from = recorded(args.run, "recipe_from")
     record = {"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}
     if recipe_from is not None:
         record["recipe_from"] = recipe_from
