@@ -511,7 +511,7 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
                           "--run", str(run), "--compare", f"reverb={other}", "--report", str(report),
-                          "--levels", "-20", "asis"]) == 0
+                          "--levels", "-20", "asis", "--shifts", "0", "-3"]) == 0
     text = report.read_text()
     row = [line for line in text.splitlines() if line.startswith("| reverb")]
     assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
@@ -529,10 +529,37 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     # the loudness table: at -20 dBFS the clips are prepared as usual, so the scores are the model's own
     assert "## Loudness" in text and f"| -20 dBFS | {own[0]} / {own[1]} / {own[2]} |" in text
     assert len([line for line in text.splitlines() if line.startswith("| as recorded | ")]) == 1
+    # the pitch table: no shift is the model's own score; a shifted row is there, scored on its own
+    assert "## Pitch" in text and f"| +0 | {own[0]} / {own[1]} / {own[2]} |" in text
+    assert len([line for line in text.splitlines() if line.startswith("| -3 | ")]) == 1
     with pytest.raises(SystemExit):
         evaluate.main(["--dev", str(dev), "--levels", "loud"])
     with pytest.raises(SystemExit):
         evaluate.main(["--dev", str(dev), "--compare", f"none={tmp_path / 'missing'}"])
+
+
+def test_pitch_shift_moves_a_tone_by_its_semitones_and_keeps_its_timing(tmp_path):
+    """``evaluate --shifts``: a 2 kHz tone from 4.0 to 5.0 s, an octave up or down, must peak at 4 or
+    1 kHz at the same time; no shift must be the workbook's own preparation, bit for bit."""
+    from td_utils import clip_spectrogram
+    from triggerword.evaluate import clip_features
+    rate = params.SAMPLE_RATE
+    t = np.arange(rate) / rate
+    x = np.zeros(10 * rate)
+    x[4 * rate:5 * rate] = 8000 * np.sin(2 * np.pi * 2000 * t) * np.hanning(rate) ** 0.1
+    path = tmp_path / "tone.wav"
+    wavfile.write(path, rate, x.astype(np.int16))
+    assert np.array_equal(clip_features(str(path)), clip_spectrogram(str(path)).T.astype(np.float32))
+    bin_hz = rate / params.NFFT
+    for semitones, hz in ((0, 2000), (12, 4000), (-12, 1000), (-4, 2000 * 2 ** (-4 / 12))):
+        f = clip_features(str(path), semitones=semitones)
+        assert f.shape == (params.TX, params.N_FREQ)
+        db = 10 * np.log10(f.max(axis=1) + 1e-12)                    # the features are power
+        loud = np.flatnonzero(db > db.max() - 20)                    # steps within 20 dB of the peak
+        onset, offset = loud[0] * params.HOP / rate, loud[-1] * params.HOP / rate
+        assert abs(onset - 4.0) < 0.03 and abs(offset - 5.0) < 0.03, (semitones, onset, offset)
+        middle = f[int(4.5 * rate / params.HOP)]
+        assert abs(np.argmax(middle) - hz / bin_hz) <= 1, (semitones, np.argmax(middle) * bin_hz)
 
 
 def test_model_file_of_another_architecture_says_what_differs(tmp_path):

@@ -9,7 +9,8 @@ hour on audio without the word, and both across thresholds.
 
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
-                         [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--compare LABEL=RUN]...
+                         [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--shifts SEMITONES...]
+                         [--compare LABEL=RUN]...
                          [--extra LABEL=DIR]...
 
 ``--fa`` and ``--engine`` take the folders ``triggerword corpus --target heldout`` writes
@@ -42,10 +43,18 @@ from triggerword import params
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
 
-def clip_features(path, target_dbfs=params.TARGET_DBFS):
+def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0):
     """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does
-    (``target_dbfs``: the loudness it is set to; None keeps the file's own level)."""
-    return clip_spectrogram(path, target_dbfs).T.astype(np.float32)
+    (``target_dbfs``: the loudness it is set to; None keeps the file's own level).
+
+    ``semitones``: first shift the clip's pitch by this much at the same pace (``augment.shift_pitch``:
+    stretched, then resampled, so the formants move with the pitch, as from a larger or smaller speaker).
+    """
+    if not semitones:
+        return clip_spectrogram(path, target_dbfs).T.astype(np.float32)
+    from td_utils import clip_samples, samples_clip_spectrogram
+    from triggerword.augment import shift_pitch
+    return samples_clip_spectrogram(shift_pitch(clip_samples(path), semitones), target_dbfs).T.astype(np.float32)
 
 
 def load_labels(dev_dir):
@@ -103,16 +112,17 @@ def _bar(items, desc, unit, show=True):
     return tqdm(items, desc=desc, unit=unit, disable=not show, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
-def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False):
+def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False, semitones=0.0):
     """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning.
 
-    ``progress``: show a bar on stderr while reading (the command line does; library calls stay quiet).
+    ``progress``: show a bar on stderr while reading (the command line does; library calls stay quiet);
+    ``semitones``: each clip pitch-shifted first (``clip_features``).
     """
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
     for name in _bar(names, f"reading {folder}", "clip", progress):
         try:
-            feats.append(clip_features(os.path.join(folder, name), target_dbfs))
+            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones))
             kept.append(name)
         except AudioFileError as exc:
             warn(f"warning: skipped {exc}")
@@ -207,6 +217,23 @@ def level_scores(model, sets, levels, threshold):
         row = {"level": level}
         for label, folder, labels in sets:
             names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, target_dbfs=level)
+            row[label] = score_clips(list(predict_keras(model, feats)), [labels[n] for n in names], threshold)
+        rows.append(row)
+    return rows
+
+
+def shift_scores(model, sets, semitones, threshold):
+    """Scores of ``model`` on labelled clip folders with each clip pitch-shifted by each amount.
+
+    ``sets``: [(label, folder, {name: ends ms})]; ``semitones``: shifts (``clip_features``; 0 is the clip
+    as it is). A model that hears only the pitch range of its training voices loses recall on one side:
+    the shift puts the same words in a lower or higher voice. Returns rows {"semitones", label: scores...}.
+    """
+    rows = []
+    for shift in _bar(semitones, "scoring pitch shifts", "shift", len(semitones) > 1):
+        row = {"semitones": shift}
+        for label, folder, labels in sets:
+            names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, semitones=shift)
             row[label] = score_clips(list(predict_keras(model, feats)), [labels[n] for n in names], threshold)
         rows.append(row)
     return rows
@@ -645,6 +672,17 @@ def write_report(args, at, rows, names, truths):
         for r in at["levels"]:
             lines.append(f"| {_level_name(r['level'])} | " + " | ".join(
                 f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
+    if at.get("shifts"):
+        sets = [k for k in at["shifts"][0] if k != "semitones"]
+        lines += ["", "## Pitch", "",
+                  "Each clip shifted in pitch at the same pace before the model hears it (stretched, then "
+                  "resampled, so the formants move with the pitch: the same words from a larger or smaller "
+                  "speaker). Lower rows are lower voices.", "",
+                  "| shift, semitones | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |",
+                  "| --- |" + " --- |" * len(sets)]
+        for r in at["shifts"]:
+            lines.append(f"| {r['semitones']:+g} | " + " | ".join(
+                f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -678,6 +716,10 @@ def main(argv=None):
                         help="also score the dev set (and the held-out engine) with every clip set to each of these "
                              "loudness levels instead of -20 dBFS; asis keeps each file's own level "
                              "(e.g. --levels -40 -30 -20 -10 asis)")
+    parser.add_argument("--shifts", nargs="+", type=float, default=[], metavar="SEMITONES",
+                        help="also score the dev set, the held-out engine and each --extra set with every clip "
+                             "shifted in pitch by each of these semitones at the same pace, formants with it "
+                             "(e.g. --shifts -6 -4 -2 0 2 4: negative is a lower voice)")
     parser.add_argument("--readings", action="store_true",
                         help="with --fa: also score each reading the no-word hour is mixed from on its own "
                              "(<FA>/../.work/fa-speech) and list the ones the model fires on, with their text")
@@ -810,6 +852,10 @@ def main(argv=None):
         sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
         sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
         at["levels"] = level_scores(model, sets, args.levels, args.threshold)
+    if args.shifts:
+        sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
+        sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
+        at["shifts"] = shift_scores(model, sets, args.shifts, args.threshold)
     if args.plot:
         plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
     if args.report:
@@ -839,6 +885,9 @@ def main(argv=None):
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
+        for r in at.get("shifts", []):
+            print(f"pitch shift {r['semitones']:+g} semitones: " + ", ".join(
+                f"{k} recall {v['recall']:.3f} F1 {v['f1']:.3f}" for k, v in r.items() if k != "semitones"))
         splits = [(title, at[key]) for key, title in (("dev_by_voice", "dev"), ("engine_by_voice", "held-out engine"))
                   if at.get(key)] + list(at.get("extra_by_voice", {}).items())
         if splits:

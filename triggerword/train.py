@@ -90,6 +90,9 @@ RECIPE = {
     "time_masks": [0, 0],      # SpecAugment: [how many, widest in steps of ~1.8 ms] spans masked per example
     "vtlp": [1.0, 1.0],        # > [1, 1]: warp each example's frequency axis by a factor drawn from this range
     "vtlp_boundary_hz": 8000,  #   (``warp_bins``): formants move, pitch and timing stay; warped linearly below here
+    "p_pitch": 0.0,            # > 0: the chance each word or sentence is shifted in pitch at the same pace by ...
+    "pitch": [0.0, 0.0],       #   ... semitones drawn from this range (``augment.shift_pitch``: formants move
+                               #   with the pitch, as from a larger or smaller speaker; negative is lower)
 }
 
 
@@ -385,6 +388,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
     def word(take, rng):
         x = _as_float(take)
         x = augment.resample_ratio(x, float(rng.uniform(*recipe["speed"])))
+        if recipe.get("p_pitch", 0.0) > 0 and rng.random() < recipe["p_pitch"]:  # nothing drawn while off
+            x = augment.shift_pitch(x, float(rng.uniform(*recipe["pitch"])))
         if rng.random() < recipe["p_colour"]:
             x = augment.mic_colour(x, rng)
         return x
