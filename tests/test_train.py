@@ -338,6 +338,27 @@ def test_vtlp_warps_the_same_mix_and_is_off_by_default(tiny_corpus):
     assert np.array_equal(warp_bins(plain[0], alpha), warped[0])
 
 
+def test_pitch_shifts_the_words_an_octave_and_is_off_by_default(tiny_corpus):
+    """``p_pitch``/``pitch`` shift each word in pitch by the semitones drawn; off, nothing is drawn."""
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["p_pitch"] == 0.0
+    plain = make_training_example(corpus, np.random.default_rng(7), RECIPE)
+    off = make_training_example(corpus, np.random.default_rng(7), dict(RECIPE, pitch=[12.0, 12.0]))
+    assert np.array_equal(plain[0], off[0]) and np.array_equal(plain[1], off[1])
+    # one "activate" (a tone of 0.8, 1.0 or 1.2 kHz) and nothing else loud: its peak moves an octave up
+    quiet = dict(RECIPE, speed=[1.0, 1.0], p_colour=0.0, p_reverb=0.0, p_hiss=0.0, n_activates=[1, 1],
+                 n_negatives=[0, 0], background_db=[-60.0, -60.0])
+    bin_hz = params.SAMPLE_RATE / params.NFFT
+    for seed in (1, 2, 3):
+        for semitones, (low, high) in ((0.0, (700, 1300)), (12.0, (1500, 2600)), (-12.0, (300, 700))):
+            recipe = dict(quiet, p_pitch=1.0 if semitones else 0.0, pitch=[semitones, semitones])
+            x, y = make_training_example(corpus, np.random.default_rng(seed), recipe)
+            peak_hz = np.argmax(x.sum(axis=0)) * bin_hz
+            assert low <= peak_hz <= high, (seed, semitones, peak_hz)
+            assert y.sum() > 0                                        # the shifted word is still labelled
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)
