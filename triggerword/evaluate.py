@@ -205,38 +205,35 @@ def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa
     return out
 
 
-def level_scores(model, sets, levels, threshold):
-    """F1 of ``model`` on labelled clip folders with each clip set to each loudness.
+def variant_scores(model, sets, values, key, threshold):
+    """Scores of ``model`` on labelled clip folders with every clip prepared each of several ways.
 
-    ``sets``: [(label, folder, {name: ends ms})]; ``levels``: dBFS numbers, or None for the level the
-    file was recorded at (what a model meets when nobody normalises its input). Returns rows
-    {"level", label: scores...}.
+    ``sets``: [(label, folder, {name: ends ms})]. ``key`` says how the clips vary, one row per value:
+    ``"level"``: the loudness each clip is set to, in dBFS, or None for the level it was recorded at
+    (what a model meets when nobody normalises its input); ``"semitones"``: each clip pitch-shifted by
+    that much at the same pace (``clip_features``; 0 is the clip as it is), which puts the same words
+    in a lower or higher voice. Returns rows {key: value, label: scores...}.
     """
+    option = {"level": "target_dbfs", "semitones": "semitones"}[key]
     rows = []
-    for level in _bar(levels, "scoring levels", "level", len(levels) > 1):
-        row = {"level": level}
+    for value in _bar(values, f"scoring {key}s", key, len(values) > 1):
+        row = {key: value}
         for label, folder, labels in sets:
-            names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, target_dbfs=level)
+            names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, **{option: value})
             row[label] = score_clips(list(predict_keras(model, feats)), [labels[n] for n in names], threshold)
         rows.append(row)
     return rows
 
 
-def shift_scores(model, sets, semitones, threshold):
-    """Scores of ``model`` on labelled clip folders with each clip pitch-shifted by each amount.
-
-    ``sets``: [(label, folder, {name: ends ms})]; ``semitones``: shifts (``clip_features``; 0 is the clip
-    as it is). A model that hears only the pitch range of its training voices loses recall on one side:
-    the shift puts the same words in a lower or higher voice. Returns rows {"semitones", label: scores...}.
-    """
-    rows = []
-    for shift in _bar(semitones, "scoring pitch shifts", "shift", len(semitones) > 1):
-        row = {"semitones": shift}
-        for label, folder, labels in sets:
-            names, feats = read_clips(folder, sorted(labels), warn=lambda m: None, semitones=shift)
-            row[label] = score_clips(list(predict_keras(model, feats)), [labels[n] for n in names], threshold)
-        rows.append(row)
-    return rows
+def variant_lines(rows, key, title, intro, head, name):
+    """The report's table of ``variant_scores`` rows: one line per value (``name(value)``), P / R / F1 per set."""
+    sets = [k for k in rows[0] if k != key]
+    lines = ["", f"## {title}", "", intro, "",
+             f"| {head} | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |", "| --- |" + " --- |" * len(sets)]
+    for r in rows:
+        lines.append(f"| {name(r[key])} | " + " | ".join(
+            f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
+    return lines
 
 
 def load_readings(heldout):
@@ -662,27 +659,18 @@ def write_report(args, at, rows, names, truths):
                      + ("" if r.get("engine_f1") is None else f"{r['engine_f1']:.3f}") + " |"
                      + "".join(f" {r['extra_f1'][x]:.3f} |" for x in extras))
     if at.get("levels"):
-        sets = [k for k in at["levels"][0] if k != "level"]
-        lines += ["", "## Loudness", "",
-                  "Every clip is set to -20 dBFS before the model hears it (as the workbook prepares clips and makes "
-                  "its training examples). Here each clip is set to another level instead, or left at the "
-                  "level it was made at (`asis`), to show how much the model depends on that step.", "",
-                  "| clip level | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |",
-                  "| --- |" + " --- |" * len(sets)]
-        for r in at["levels"]:
-            lines.append(f"| {_level_name(r['level'])} | " + " | ".join(
-                f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
+        lines += variant_lines(
+            at["levels"], "level", "Loudness",
+            "Every clip is set to -20 dBFS before the model hears it (as the workbook prepares clips and makes "
+            "its training examples). Here each clip is set to another level instead, or left at the "
+            "level it was made at (`asis`), to show how much the model depends on that step.",
+            "clip level", _level_name)
     if at.get("shifts"):
-        sets = [k for k in at["shifts"][0] if k != "semitones"]
-        lines += ["", "## Pitch", "",
-                  "Each clip shifted in pitch at the same pace before the model hears it (stretched, then "
-                  "resampled, so the formants move with the pitch: the same words from a larger or smaller "
-                  "speaker). Lower rows are lower voices.", "",
-                  "| shift, semitones | " + " | ".join(f"{k} P / R / F1" for k in sets) + " |",
-                  "| --- |" + " --- |" * len(sets)]
-        for r in at["shifts"]:
-            lines.append(f"| {r['semitones']:+g} | " + " | ".join(
-                f"{r[k]['precision']:.3f} / {r[k]['recall']:.3f} / {r[k]['f1']:.3f}" for k in sets) + " |")
+        lines += variant_lines(
+            at["shifts"], "semitones", "Pitch",
+            "Each clip shifted in pitch at the same pace before the model hears it (stretched, then "
+            "resampled, so the formants move with the pitch: the same words from a larger or smaller "
+            "speaker). Lower rows are lower voices.", "shift, semitones", lambda v: f"{v:+g}")
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -848,14 +836,11 @@ def main(argv=None):
             at["engine_by_voice"] = scores_by_voice(args.engine, e_names, engine[0], engine[1], args.threshold)
         at["extra_by_voice"] = {label: scores_by_voice(folder, x_names, x_probs, x_truths, args.threshold)
                                 for label, folder, x_names, _, x_truths, x_probs in extras}
-    if args.levels:
-        sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
-        sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
-        at["levels"] = level_scores(model, sets, args.levels, args.threshold)
-    if args.shifts:
-        sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
-        sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
-        at["shifts"] = shift_scores(model, sets, args.shifts, args.threshold)
+    sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
+    sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
+    for key, values, option in (("levels", args.levels, "level"), ("shifts", args.shifts, "semitones")):
+        if values:
+            at[key] = variant_scores(model, sets, values, option, args.threshold)
     if args.plot:
         plot_sweep(rows, args.plot, title=f"{os.path.basename(args.model)} on {args.dev}")
     if args.report:
