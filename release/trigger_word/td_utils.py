@@ -113,6 +113,11 @@ def clip_spectrogram(wav_file, target_dbfs=-20.0):
     the recorded level). The dev clips, ``triggerword evaluate`` and the detector all prepare clips
     this way.
     """
+    return samples_clip_spectrogram(clip_samples(wav_file), target_dbfs)
+
+
+def clip_samples(wav_file):
+    """Channel 0 of a WAV file at 44,100 Hz (resampled when needed), in the int16 range."""
     rate, data = read_wav(wav_file)
     x = data[:, 0]
     if rate != SAMPLE_RATE:
@@ -120,7 +125,7 @@ def clip_spectrogram(wav_file, target_dbfs=-20.0):
         from scipy.signal import resample_poly
         g = gcd(rate, SAMPLE_RATE)
         x = resample_poly(x, SAMPLE_RATE // g, rate // g)
-    return samples_clip_spectrogram(x, target_dbfs)
+    return x
 
 
 def samples_clip_spectrogram(x, target_dbfs=-20.0):
