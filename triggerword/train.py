@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from td_utils import AudioFileError, read_wav
+from td_utils import AudioFileError, clip_samples
 from triggerword import params
 
 DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
@@ -103,16 +103,10 @@ class CorpusError(ValueError):
 def read_clip(path, warn=print):
     """Channel 0 of a WAV as int16 at 44,100 Hz (resampled when needed); None, with a warning, when unreadable."""
     try:
-        rate, data = read_wav(path)
+        x = clip_samples(path)
     except AudioFileError as exc:
         warn(f"warning: skipped {exc}")
         return None
-    x = data[:, 0]
-    if rate != params.SAMPLE_RATE:
-        from math import gcd
-        from scipy.signal import resample_poly
-        g = gcd(rate, params.SAMPLE_RATE)
-        x = resample_poly(x, params.SAMPLE_RATE // g, rate // g)
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
