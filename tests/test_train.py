@@ -359,6 +359,31 @@ def test_pitch_shifts_the_words_an_octave_and_is_off_by_default(tiny_corpus):
             assert y.sum() > 0                                        # the shifted word is still labelled
 
 
+def test_pitch_on_activate_shifts_the_word_and_leaves_the_other_words(tiny_corpus):
+    """``pitch_on="activate"``: the word's takes move down an octave, the negatives stay where they were."""
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    # one "activate" (a tone of 0.8, 1.0 or 1.2 kHz) and one negative (2.5, 2.8 or 3.1 kHz), little else
+    quiet = dict(RECIPE, speed=[1.0, 1.0], p_colour=0.0, p_reverb=0.0, p_hiss=0.0, n_activates=[1, 1],
+                 n_negatives=[1, 1], background_db=[-60.0, -60.0], p_pitch=1.0, pitch=[-12.0, -12.0])
+    hz = np.arange(params.N_FREQ) * params.SAMPLE_RATE / params.NFFT
+
+    def share(x, low, high):  # the part of the example's energy between low and high Hz
+        power = x.sum(axis=0)
+        return power[(hz >= low) & (hz <= high)].sum() / power.sum()
+
+    for seed in (1, 2, 3):
+        both = make_training_example(corpus, np.random.default_rng(seed), dict(quiet, pitch_on="all"))
+        word = make_training_example(corpus, np.random.default_rng(seed), dict(quiet, pitch_on="activate"))
+        # (the words' loudness is drawn, so a share can be small, but where a tone is not it is next to 0)
+        assert share(both[0], 300, 700) > 0.1 and share(word[0], 300, 700) > 0.1     # the word, an octave down
+        assert share(both[0], 1150, 1650) > 0.03 > 0.003 > share(word[0], 1150, 1650)  # negative shifted: all only
+        assert share(word[0], 2400, 3200) > 0.03 > 0.003 > share(both[0], 2400, 3200)  # negative as made
+        assert word[1].sum() > 0
+    with pytest.raises(ValueError, match="pitch_on"):
+        make_training_example(corpus, np.random.default_rng(1), dict(quiet, pitch_on="words"))
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)
@@ -456,7 +481,7 @@ def test_corpus_errors_name_the_folder_and_the_fix(tmp_path, tiny_corpus, capsys
     assert "broken.wav" in capsys.readouterr().out
 
 
-def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus):
+def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus, capsys):
     pytest.importorskip("torch")
     from triggerword.model import load_model_f
     from triggerword.train import main
@@ -472,6 +497,9 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     assert recipe["phrase_negatives"] == [1, 3] and recipe["learning_rate"] == 5e-4
     with pytest.raises(SystemExit):     # an unknown recipe entry is refused before anything runs
         main(common + ["--epochs", "3", "--resume", "--set", "phrase_negativs=[1,3]"])
+    with pytest.raises(SystemExit):     # so is a known entry with a value it cannot take
+        main(common + ["--epochs", "3", "--resume", "--set", 'pitch_on="words"'])
+    assert 'pitch_on must be "all" or "activate"' in capsys.readouterr().err
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert [float(r["lr"]) for r in rows] == [1e-3, 5e-4]   # lowered on resume, and logged

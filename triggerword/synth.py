@@ -82,7 +82,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                  n_activates=(0, 4), n_negatives=(0, 2), phrase_prob=0.0, word_gain_db=(0.0, 0.0),
                  augment_word=None, augment_mix=None, phrase_negatives=(0, 0), phrase_gap_ms=(40, 250),
                  sentences=None, n_sentences=(0, 0), labelled=None, n_labelled=(0, 0),
-                 target_dbfs=params.TARGET_DBFS, lead_prob=0.0, lead_ms=(0, 1000), word_not_first=0.0):
+                 target_dbfs=params.TARGET_DBFS, lead_prob=0.0, lead_ms=(0, 1000), word_not_first=0.0,
+                 augment_positive=None):
     """Build one 10-s training example.
 
     Arguments (times in ms, audio float32 at 44,100 Hz in [-1, 1]):
@@ -105,6 +106,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                      its length); while the range is (0, 0) nothing is drawn for them
     word_gain_db -- (low, high) gain drawn per word
     augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
+    augment_positive(samples, rng) -- optional, applied before ``augment_word`` to the takes that hold
+                        "activate" only (the word's takes and ``labelled`` sentences), never to the others
     target_dbfs -- loudness of the finished mix (the workbook: -20 dBFS), or (low, high) drawn uniformly
                    so that the model hears every level; a number draws nothing
     phrase_negatives -- inclusive range of extra negatives strung in when the words make a phrase:
@@ -142,6 +145,8 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
     def prepare(words):
         for mark, take in words:   # mark: True (a word), False (no "activate") or a sentence's word ends
             before = len(take)
+            if augment_positive is not None and (mark is True or (mark is not False and len(mark) > 0)):
+                take = augment_positive(take, rng)
             if augment_word is not None:
                 take = augment_word(take, rng)
             take = take * db_to_gain(rng.uniform(*word_gain_db))

@@ -93,6 +93,8 @@ RECIPE = {
     "p_pitch": 0.0,            # > 0: the chance each word or sentence is shifted in pitch at the same pace by ...
     "pitch": [0.0, 0.0],       #   ... semitones drawn from this range (``augment.shift_pitch``: formants move
                                #   with the pitch, as from a larger or smaller speaker; negative is lower)
+    "pitch_on": "all",         # which takes may be shifted: "all", or "activate" (the word's takes and the
+                               #   sentences that hold it only: no lower near-miss words to learn to fire on)
 }
 
 
@@ -379,11 +381,24 @@ def make_training_example(corpus, rng, recipe=RECIPE):
     from triggerword.synth import features, make_example
     background = random_background(corpus.backgrounds, rng)
 
+    pitch_on = recipe.get("pitch_on", "all")
+    if pitch_on not in ("all", "activate"):
+        raise ValueError(f"recipe: pitch_on is {pitch_on!r}; it must be 'all' or 'activate'")
+    shifting = recipe.get("p_pitch", 0.0) > 0  # nothing drawn while off
+
+    def shift(x, rng):
+        if rng.random() < recipe["p_pitch"]:
+            x = augment.shift_pitch(x, float(rng.uniform(*recipe["pitch"])))
+        return x
+
+    def positive(take, rng):  # before ``word``: shifted, then resampled and coloured like every take
+        return _as_int16(shift(_as_float(take), rng))
+
     def word(take, rng):
         x = _as_float(take)
         x = augment.resample_ratio(x, float(rng.uniform(*recipe["speed"])))
-        if recipe.get("p_pitch", 0.0) > 0 and rng.random() < recipe["p_pitch"]:  # nothing drawn while off
-            x = augment.shift_pitch(x, float(rng.uniform(*recipe["pitch"])))
+        if shifting and pitch_on == "all":
+            x = shift(x, rng)
         if rng.random() < recipe["p_colour"]:
             x = augment.mic_colour(x, rng)
         return x
@@ -411,7 +426,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
                                  target_dbfs=_level(recipe),
                                  lead_prob=recipe.get("lead_prob", 0.0),
                                  lead_ms=tuple(recipe.get("lead_ms", (0, 1000))),
-                                 word_not_first=recipe.get("word_not_first", 0.0))
+                                 word_not_first=recipe.get("word_not_first", 0.0),
+                                 augment_positive=positive if shifting and pitch_on == "activate" else None)
     x = features(samples)
     low, high = recipe.get("vtlp", (1.0, 1.0))
     if low != 1.0 or high != 1.0:  # drawn after everything the audio needs: the same mix, warped
@@ -648,6 +664,8 @@ def entry_problem(key, value):
     if key in ("lr_decay_epochs", "lr_final") and not (
             isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
         return f"{key} must be a number, 0 or more"
+    if key == "pitch_on" and value not in ("all", "activate"):
+        return f"pitch_on must be \"all\" or \"activate\", not {value!r}"
     return None
 
 
