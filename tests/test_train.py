@@ -560,7 +560,7 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
                           "--run", str(run), "--compare", f"reverb={other}", "--report", str(report),
-                          "--levels", "-20", "asis", "--shifts", "0", "-3"]) == 0
+                          "--levels", "-20", "asis", "--shifts", "0", "-3", "--highpass", "0", "300"]) == 0
     text = report.read_text()
     row = [line for line in text.splitlines() if line.startswith("| reverb")]
     assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
@@ -581,6 +581,9 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     # the pitch table: no shift is the model's own score; a shifted row is there, scored on its own
     assert "## Pitch" in text and f"| +0 | {own[0]} / {own[1]} / {own[2]} |" in text
     assert len([line for line in text.splitlines() if line.startswith("| -3 | ")]) == 1
+    # the bass-cut table: no cut is the model's own score; the 300 Hz row is there
+    assert "## Bass cut" in text and f"| 0 | {own[0]} / {own[1]} / {own[2]} |" in text
+    assert len([line for line in text.splitlines() if line.startswith("| 300 | ")]) == 1
     with pytest.raises(SystemExit):
         evaluate.main(["--dev", str(dev), "--levels", "loud"])
     with pytest.raises(SystemExit):
@@ -609,6 +612,29 @@ def test_pitch_shift_moves_a_tone_by_its_semitones_and_keeps_its_timing(tmp_path
         assert abs(onset - 4.0) < 0.03 and abs(offset - 5.0) < 0.03, (semitones, onset, offset)
         middle = f[int(4.5 * rate / params.HOP)]
         assert abs(np.argmax(middle) - hz / bin_hz) <= 1, (semitones, np.argmax(middle) * bin_hz)
+
+
+def test_highpass_cuts_the_bass_and_keeps_the_rest(tmp_path):
+    """``evaluate --highpass``: a 220.5 Hz (bin 1) and a 2 kHz tone together; cut below f, the low tone must
+    fall against the 2 kHz one as a 2nd-order Butterworth says, 10 log10(1 + (f / 220.5)^4) dB (2.2 dB at
+    200 Hz, 22.5 dB at 800 Hz), within 1 dB; no cut must be the workbook's own preparation, bit for bit."""
+    from td_utils import clip_spectrogram
+    from triggerword.evaluate import clip_features
+    rate = params.SAMPLE_RATE
+    t = np.arange(10 * rate) / rate
+    x = 4000 * np.sin(2 * np.pi * 220.5 * t) + 4000 * np.sin(2 * np.pi * 2000 * t)
+    path = tmp_path / "two.wav"
+    wavfile.write(path, rate, x.astype(np.int16))
+    assert np.array_equal(clip_features(str(path), highpass_hz=0), clip_spectrogram(str(path)).T.astype(np.float32))
+    high = int(round(2000 / (rate / params.NFFT)))
+
+    def ratio_db(f):  # the low tone (bin 1) against the 2 kHz one, in the middle of the clip
+        middle = f[params.TX // 4: 3 * params.TX // 4].mean(axis=0)
+        return 10 * np.log10(middle[1] / middle[high])
+    plain = ratio_db(clip_features(str(path)))
+    for hz in (100, 200, 400, 800):
+        drop = plain - ratio_db(clip_features(str(path), highpass_hz=hz))
+        assert abs(drop - 10 * np.log10(1 + (hz / 220.5) ** 4)) < 1, (hz, drop)
 
 
 def test_model_file_of_another_architecture_says_what_differs(tmp_path):

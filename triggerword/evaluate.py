@@ -10,6 +10,7 @@ hour on audio without the word, and both across thresholds.
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
                          [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--shifts SEMITONES...]
+                         [--highpass HZ...]
                          [--compare LABEL=RUN]...
                          [--extra LABEL=DIR]...
 
@@ -43,18 +44,27 @@ from triggerword import params
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
 
-def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0):
+def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0, highpass_hz=0.0):
     """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does
     (``target_dbfs``: the loudness it is set to; None keeps the file's own level).
 
     ``semitones``: first shift the clip's pitch by this much at the same pace (``augment.shift_pitch``:
     stretched, then resampled, so the formants move with the pitch, as from a larger or smaller speaker).
+    ``highpass_hz``: first cut the bass below this frequency (a 2nd-order Butterworth high-pass, 12 dB an
+    octave, the slope ``augment.mic_colour`` draws: what a laptop's or a phone's small microphone does).
     """
-    if not semitones:
+    if not semitones and not highpass_hz:
         return clip_spectrogram(path, target_dbfs).T.astype(np.float32)
     from td_utils import clip_samples, samples_clip_spectrogram
-    from triggerword.augment import shift_pitch
-    return samples_clip_spectrogram(shift_pitch(clip_samples(path), semitones), target_dbfs).T.astype(np.float32)
+    x = clip_samples(path)
+    if semitones:
+        from triggerword.augment import shift_pitch
+        x = shift_pitch(x, semitones)
+    if highpass_hz:
+        from scipy import signal
+        sos = signal.butter(2, float(highpass_hz), btype="high", fs=params.SAMPLE_RATE, output="sos")
+        x = signal.sosfilt(sos, np.asarray(x, np.float64)).astype(np.float32)
+    return samples_clip_spectrogram(x, target_dbfs).T.astype(np.float32)
 
 
 def load_labels(dev_dir):
@@ -112,17 +122,18 @@ def _bar(items, desc, unit, show=True):
     return tqdm(items, desc=desc, unit=unit, disable=not show, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
-def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False, semitones=0.0):
+def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False, semitones=0.0,
+               highpass_hz=0.0):
     """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning.
 
     ``progress``: show a bar on stderr while reading (the command line does; library calls stay quiet);
-    ``semitones``: each clip pitch-shifted first (``clip_features``).
+    ``semitones``, ``highpass_hz``: each clip pitch-shifted or its bass cut first (``clip_features``).
     """
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
     for name in _bar(names, f"reading {folder}", "clip", progress):
         try:
-            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones))
+            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones, highpass_hz))
             kept.append(name)
         except AudioFileError as exc:
             warn(f"warning: skipped {exc}")
@@ -212,9 +223,10 @@ def variant_scores(model, sets, values, key, threshold):
     ``"level"``: the loudness each clip is set to, in dBFS, or None for the level it was recorded at
     (what a model meets when nobody normalises its input); ``"semitones"``: each clip pitch-shifted by
     that much at the same pace (``clip_features``; 0 is the clip as it is), which puts the same words
-    in a lower or higher voice. Returns rows {key: value, label: scores...}.
+    in a lower or higher voice; ``"highpass_hz"``: the bass below that frequency cut from each clip (0: none),
+    as a small microphone does. Returns rows {key: value, label: scores...}.
     """
-    option = {"level": "target_dbfs", "semitones": "semitones"}[key]
+    option = {"level": "target_dbfs", "semitones": "semitones", "highpass_hz": "highpass_hz"}[key]
     rows = []
     for value in _bar(values, f"scoring {key}s", key, len(values) > 1):
         row = {key: value}
@@ -671,6 +683,12 @@ def write_report(args, at, rows, names, truths):
             "Each clip shifted in pitch at the same pace before the model hears it (stretched, then "
             "resampled, so the formants move with the pitch: the same words from a larger or smaller "
             "speaker). Lower rows are lower voices.", "shift, semitones", lambda v: f"{v:+g}")
+    if at.get("highpass"):
+        lines += variant_lines(
+            at["highpass"], "highpass_hz", "Bass cut",
+            "Each clip's bass cut below a frequency before the model hears it (a 2nd-order high-pass, 12 dB "
+            "an octave), as the small microphones of laptops and phones do; 0 is the clip as made.",
+            "high-pass, Hz", lambda v: f"{v:g}")
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -708,6 +726,10 @@ def main(argv=None):
                         help="also score the dev set, the held-out engine and each --extra set with every clip "
                              "shifted in pitch by each of these semitones at the same pace, formants with it "
                              "(e.g. --shifts -6 -4 -2 0 2 4: negative is a lower voice)")
+    parser.add_argument("--highpass", nargs="+", type=float, default=[], metavar="HZ",
+                        help="also score the dev set, the held-out engine and each --extra set with the bass of "
+                             "every clip cut below each of these frequencies, as a small microphone does "
+                             "(e.g. --highpass 0 100 200 300 400; 0 is the clip as made)")
     parser.add_argument("--readings", action="store_true",
                         help="with --fa: also score each reading the no-word hour is mixed from on its own "
                              "(<FA>/../.work/fa-speech) and list the ones the model fires on, with their text")
@@ -838,7 +860,8 @@ def main(argv=None):
                                 for label, folder, x_names, _, x_truths, x_probs in extras}
     sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
     sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
-    for key, values, option in (("levels", args.levels, "level"), ("shifts", args.shifts, "semitones")):
+    for key, values, option in (("levels", args.levels, "level"), ("shifts", args.shifts, "semitones"),
+                                ("highpass", args.highpass, "highpass_hz")):
         if values:
             at[key] = variant_scores(model, sets, values, option, args.threshold)
     if args.plot:
@@ -870,9 +893,11 @@ def main(argv=None):
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
-        for r in at.get("shifts", []):
-            print(f"pitch shift {r['semitones']:+g} semitones: " + ", ".join(
-                f"{k} recall {v['recall']:.3f} F1 {v['f1']:.3f}" for k, v in r.items() if k != "semitones"))
+        for key, option, name in (("shifts", "semitones", "pitch shift {:+g} semitones"),
+                                  ("highpass", "highpass_hz", "bass cut below {:g} Hz")):
+            for r in at.get(key, []):
+                print(name.format(r[option]) + ": " + ", ".join(
+                    f"{k} recall {v['recall']:.3f} F1 {v['f1']:.3f}" for k, v in r.items() if k != option))
         splits = [(title, at[key]) for key, title in (("dev_by_voice", "dev"), ("engine_by_voice", "held-out engine"))
                   if at.get(key)] + list(at.get("extra_by_voice", {}).items())
         if splits:
