@@ -382,8 +382,9 @@ def make_training_example(corpus, rng, recipe=RECIPE):
     background = random_background(corpus.backgrounds, rng)
 
     pitch_on = recipe.get("pitch_on", "all")
-    if pitch_on not in ("all", "activate"):
-        raise ValueError(f"recipe: pitch_on is {pitch_on!r}; it must be 'all' or 'activate'")
+    problem = entry_problem("pitch_on", pitch_on)  # the check --set and --recipe make, for library callers
+    if problem:
+        raise ValueError(f"recipe: {problem}")
     shifting = recipe.get("p_pitch", 0.0) > 0  # nothing drawn while off
 
     def shift(x, rng):
