@@ -344,6 +344,37 @@ def test_sentences_target_labels_where_the_word_ends(tmp_path):
     assert 300 <= got["with-b.wav"]["labels"][0] <= 0.45 * b_len         # the first of eight words
 
 
+def test_raising_a_batch_count_on_a_resumed_corpus_makes_the_new_readings(tmp_path):
+    """A corpus resumed with a sentence count raised from 0 (``--sentences-ask``) makes those readings:
+    the batch's job is made again, so the folder ends as a fresh run with the final options leaves it,
+    file for file; an old done-marker (a bare list of rows) is not trusted for files it does not list;
+    and the same command again makes nothing."""
+    row = voices.get_voice("espeak-ng:en-gb+f1")
+    if tts.engine_problem(row):
+        pytest.skip("espeak-ng not installed")
+    common = ["--target", "sentences", "--voices", row.id, "--sentences", "0", "--sentences-without", "0",
+              "--sentences-more", "0", "--sentences-near", "0", "--sentences-talk", "1",
+              "--sentences-wide", "0", "--seed", "3", "--quiet", "--workers", "1"]
+
+    def make(out, ask):
+        assert corpus.main(common + ["--sentences-ask", str(ask), "--out", str(out)]) == 0
+        return {p.name: p.read_bytes() for p in sorted(out.glob("*.wav"))}
+
+    fresh = make(tmp_path / "fresh", 1)
+    assert sorted(fresh) == ["ask-00001.wav", "talk-00001.wav"]
+    for name, legacy in (("new", False), ("old", True)):
+        out = tmp_path / name
+        assert sorted(make(out, 0)) == ["talk-00001.wav"]
+        if legacy:  # markers as earlier versions wrote them: the rows alone
+            for marker in (out / ".work" / "done").glob("*.json"):
+                marker.write_text(json.dumps(json.loads(marker.read_text())["rows"]))
+        assert make(out, 1) == fresh, name
+    out = tmp_path / "new"
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.wav")}
+    assert make(out, 1) == fresh
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.wav")} == stamps
+
+
 # ------------------------------------------------------------------------------------ raw_data
 
 @needs_raw

@@ -1982,6 +1982,45 @@ def _init_worker(level: int) -> None:
     root.propagate = False
 
 
+def _job_fingerprint(job: Job) -> str:
+    """What a job was asked to make (its seed, voice, options and every item), for its done-marker."""
+    items = [[i.kind, i.text, list(i.names), i.target_s, i.fallback] for i in job.items]
+    plan = [job.key, job.kind, job.seed, job.voice, items, job.options]
+    return hashlib.sha1(json.dumps(plan, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _finished_rows(done: Path, job: Job, out: Path) -> list | None:
+    """The rows a finished run of ``job`` left in its done-marker, or None when it must run (again).
+
+    A marker counts only for the job it was written for: the same key asked for other items (a batch
+    of sentences with a count raised from 0, more takes per voice) makes the job again, whole, so the
+    files are those a fresh run with the new options makes. A marker written before markers recorded
+    their job (a bare list of rows) counts unless the job is one of sentences and asks for a file the
+    list lacks: a batch whose count was raised since, or a reading that failed then (tried again once).
+    Every file a marker names must still be there.
+    """
+    if not done.is_file():
+        return None
+    marker = json.loads(done.read_text())
+    if isinstance(marker, dict):
+        if marker.get("job") != _job_fingerprint(job):
+            log.info(f"{job.key}: asked for other items than the last run made, made again")
+            return None
+        rows = marker["rows"]
+    else:
+        rows = marker
+        made = {r.get("path") for r in rows}
+        if job.kind == "sentences" and any(n not in made for i in job.items for n in i.names):
+            return None
+    if not (all((out / r["path"]).is_file() for r in rows if "path" in r)
+            and all((out / r["bank"]).is_file() for r in rows if "bank" in r)):
+        return None
+    for r in rows:  # banks made before their texts were recorded
+        if "bank" in r and job.items:
+            r.setdefault("text", job.items[0].text)
+    return rows
+
+
 def _run_job(args) -> tuple[str, list, list]:
     from . import tts
 
@@ -1990,14 +2029,9 @@ def _run_job(args) -> tuple[str, list, list]:
     tts.reset_sessions()
     out = Path(out)
     done = out / ".work" / "done" / f"{hashlib.sha1(job.key.encode()).hexdigest()[:16]}-{job.kind}.json"
-    if done.is_file():
-        rows = json.loads(done.read_text())
-        if all((out / r["path"]).is_file() for r in rows if "path" in r) and \
-                all((out / r["bank"]).is_file() for r in rows if "bank" in r):
-            for r in rows:  # banks made before their texts were recorded
-                if "bank" in r and job.items:
-                    r.setdefault("text", job.items[0].text)
-            return job.key, rows, []
+    rows = _finished_rows(done, job, out)
+    if rows is not None:
+        return job.key, rows, []
     try:
         if job.kind == "takes":
             rows = run_takes(job, out, strong)
@@ -2018,7 +2052,7 @@ def _run_job(args) -> tuple[str, list, list]:
         return job.key, [], list(_worker_logs)
     done.parent.mkdir(parents=True, exist_ok=True)
     tmp = done.with_name(done.name + ".part")
-    tmp.write_text(json.dumps(rows))
+    tmp.write_text(json.dumps({"job": _job_fingerprint(job), "rows": rows}))
     os.replace(tmp, done)
     return job.key, rows, list(_worker_logs)
 
