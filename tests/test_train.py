@@ -1423,3 +1423,19 @@ def test_a_new_run_can_take_an_earlier_runs_recipe(tmp_path, tiny_corpus, capsys
     with pytest.raises(SystemExit):   # a resume keeps its checkpoint's recipe
         main(run("changed", "--resume", "--recipe", str(tmp_path / "first")))
     assert not (tmp_path / "bad").exists()
+
+
+def test_make_example_builds_what_the_pydub_pipeline_builds(tmp_path):
+    """The trainer's numpy example and the original's pydub way (benchmarks/bench_features.py's reference)
+    agree: same labels from the same seed, spectrograms within 2 % of their peak (a word may start one
+    sample apart, pydub truncating its ms position where synth.overlay rounds); the compute-only
+    spectrogram equals matplotlib's to 1e-12. A placement or labelling bug in either breaks the labels."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_features
+    out = tmp_path / "bench.json"
+    bench_features.main(["--repeat", "1", "--examples", "6", "--json", str(out)])
+    got = json.loads(out.read_text())
+    assert got["labels_equal"] == [6, 6] and got["words_labelled"] >= 3
+    assert got["example_rel_diff_max"] < 0.02
+    assert max(got["spectrogram_rel_diff"].values()) < 1e-12
+    assert got["example_bytes"] == {"ours": params.TX * params.N_FREQ * 4, "reference": params.TX * params.N_FREQ * 8}

@@ -213,9 +213,16 @@ def make_reference_audio(root: Path) -> dict:
 
 # ------------------------------------------------------------------------------------ nbgrader
 
+# TensorFlow's start-up notices would land in every graded notebook and every student's feedback.
+# TF_CPP_MIN_LOG_LEVEL no longer silences the one TensorFlow 2.21 prints on CPUs with oneDNN's fast
+# paths ("oneDNN custom operations are on ..."), so those paths are turned off as well: the kernels
+# then compute the same sums in the same order whether or not the grading machine's CPU has them.
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
 def _env() -> dict:
     env = dict(os.environ)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env.update(QUIET_TF)
     env.pop("NBGRADER_EXECUTION", None)
     env.pop("NBGRADER_VALIDATING", None)
     return env
@@ -256,8 +263,8 @@ def execute_master(root: Path, timeout: int = 1800) -> dict:
     shutil.copytree(root / "source" / ASSIGNMENT, work, symlinks=False,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     nb = nbformat.read(work / NOTEBOOK, as_version=4)
-    saved = {k: os.environ.get(k) for k in ("TF_CPP_MIN_LOG_LEVEL", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING")}
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    saved = {k: os.environ.get(k) for k in (*QUIET_TF, "NBGRADER_EXECUTION", "NBGRADER_VALIDATING")}
+    os.environ.update(QUIET_TF)
     os.environ.pop("NBGRADER_EXECUTION", None)
     os.environ.pop("NBGRADER_VALIDATING", None)
     started = time.time()
