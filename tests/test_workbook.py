@@ -343,3 +343,14 @@ def test_hidden_tests_catch_the_mistake(notebook_namespace, function, old, new):
     with pytest.raises(Exception) as info:
         _run_tests(notebook_namespace, function, (old, new))
     assert not isinstance(info.value, (NameError, SyntaxError)), info.value
+
+
+def test_feedback_holds_no_tensorflow_start_up_notices(course_run):
+    """Graded kernels run with TensorFlow quiet (course.QUIET_TF): on a CPU with oneDNN's fast paths,
+    TensorFlow 2.21 prints a notice on import that TF_CPP_MIN_LOG_LEVEL alone does not stop, and it
+    landed in every student's feedback (seen on such a machine before QUIET_TF turned them off)."""
+    pages = sorted((course_run["root"] / "feedback").rglob("*.html"))
+    assert len(pages) == len(course.SAMPLES)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "oneDNN custom operations" not in text and "absl::InitializeLog" not in text, page
