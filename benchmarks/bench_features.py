@@ -164,7 +164,7 @@ def bench_example(raw, n_examples, repeat):
     return rows, sizes, agree, n_examples, diffs, words
 
 
-def table(rows, reference_names):
+def table(rows):
     ours = next(v for k, v in rows.items() if k.startswith("ours"))
     lines = ["| what | wall time | CPU time | peak memory | wall ratio (ref / ours) | CPU ratio | memory ratio |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -195,13 +195,13 @@ def main(argv=None):
           f"{params.SAMPLE_RATE} Hz), NFFT={NFFT}, noverlap={NOVERLAP}\n")
     rows, diffs, shape = bench_spectrogram(x, args.repeat)
     print(f"1. spectrogram of {clip} -> {shape}")
-    print(table(rows, diffs))
+    print(table(rows))
     for name, d in diffs.items():
         print(f"   largest relative difference from {name}: {d:.1e}")
 
     erows, sizes, agree, n, ediffs, words = bench_example(args.raw, args.examples, args.repeat)
     print(f"\n2. one training example from {args.raw}/ (first background, all activates and negatives)")
-    print(table(erows, None))
+    print(table(erows))
     print(f"   labels equal in {agree} of {n} examples made from the same seeds (about {words} words labelled); spectrograms differ by at most "
           f"{max(ediffs):.1e} of their peak (pydub starts a word at the sample its ms position truncates to, "
           f"synth.overlay rounds it, so up to one sample later; and pydub rounds to 16 bits at every step)")
