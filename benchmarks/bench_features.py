@@ -44,7 +44,7 @@ from matplotlib import mlab  # noqa: E402
 
 import td_utils  # noqa: E402
 from triggerword import params, synth  # noqa: E402
-from triggerword.train import load_folder  # noqa: E402
+from triggerword.train import _as_float, load_folder  # noqa: E402
 
 NFFT, FS, NOVERLAP = 200, 8000, 120  # the workbook's spectrogram arguments
 
@@ -135,14 +135,14 @@ def bench_example(raw, n_examples, repeat):
 
     folders = [os.path.join(raw, kind) for kind in ("activates", "negatives", "backgrounds")]
     act, neg, bgs = (load_folder(f) for f in folders)
-    as_float = [[c.astype(np.float32) / 32768.0 for c in clips] for clips in (act, neg)]
+    as_float = [[_as_float(c) for c in clips] for clips in (act, neg)]
     as_segment = [[AudioSegment(c.tobytes(), frame_rate=params.SAMPLE_RATE, sample_width=2, channels=1)
                    for c in clips] for clips in (act, neg)]
     for floats, segs in zip(as_float, as_segment):  # both measure a clip in whole ms, rounded alike
         if any(synth.ms_length(f) != len(s) for f, s in zip(floats, segs)):
             sys.exit("clip lengths in ms disagree between numpy and pydub: the placements would differ")
     bg = bgs[0][:params.CLIP_SAMPLES]
-    bg_float = bg.astype(np.float32) / 32768.0
+    bg_float = _as_float(bg)
     bg_seg = AudioSegment(bg.tobytes(), frame_rate=params.SAMPLE_RATE, sample_width=2, channels=1)
 
     with tempfile.TemporaryDirectory() as tmp:
