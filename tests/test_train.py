@@ -560,7 +560,8 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(run / "keras" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
                           "--run", str(run), "--compare", f"reverb={other}", "--report", str(report),
-                          "--levels", "-20", "asis", "--shifts", "0", "-3", "--highpass", "0", "300"]) == 0
+                          "--levels", "-20", "asis", "--shifts", "0", "-3", "--highpass", "0", "300",
+                          "--rates", "0", "8000"]) == 0
     text = report.read_text()
     row = [line for line in text.splitlines() if line.startswith("| reverb")]
     assert len(row) == 1 and "| p_reverb=0.9 |" in row[0] and "| 2 |" in row[0]
@@ -584,6 +585,12 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
     # the bass-cut table: no cut is the model's own score; the 300 Hz row is there
     assert "## Bass cut" in text and f"| 0 | {own[0]} / {own[1]} / {own[2]} |" in text
     assert len([line for line in text.splitlines() if line.startswith("| 300 | ")]) == 1
+    # the sample-rate table: the clip as made is the model's own score; the 8 kHz row is there
+    assert "## Sample rate" in text and f"| as made | {own[0]} / {own[1]} / {own[2]} |" in text
+    assert len([line for line in text.splitlines() if line.startswith("| 8000 | ")]) == 1
+    for bad in ("16k", "-8000", "500", "96000"):
+        with pytest.raises(SystemExit):
+            evaluate.main(["--dev", str(dev), "--rates", bad])
     with pytest.raises(SystemExit):
         evaluate.main(["--dev", str(dev), "--levels", "loud"])
     with pytest.raises(SystemExit):
@@ -635,6 +642,37 @@ def test_highpass_cuts_the_bass_and_keeps_the_rest(tmp_path):
     for hz in (100, 200, 400, 800):
         drop = plain - ratio_db(clip_features(str(path), highpass_hz=hz))
         assert abs(drop - 10 * np.log10(1 + (hz / 220.5) ** 4)) < 1, (hz, drop)
+
+
+def test_a_lower_sample_rate_removes_what_lies_above_its_half_and_keeps_the_rest(tmp_path):
+    """``evaluate --rates``: tones at 2, 6 and 10 kHz, taken through a lower rate and back. What lies above
+    half that rate must fall by 40 dB or more, what lies below three quarters of that half must stay within
+    0.5 dB (between the two is the filter's transition band: 10 kHz through 22,050 Hz), the clip
+    keeps its length and timing, and 0 must be the workbook's own preparation, bit for bit."""
+    from td_utils import clip_spectrogram
+    from triggerword.evaluate import clip_features
+    rate = params.SAMPLE_RATE
+    t = np.arange(10 * rate) / rate
+    x = sum(3000 * np.sin(2 * np.pi * hz * t) for hz in (2000, 6000, 10000))
+    x[:2 * rate] = 0                                                  # silence, then the tones from 2 s
+    path = tmp_path / "three.wav"
+    wavfile.write(path, rate, x.astype(np.int16))
+    assert np.array_equal(clip_features(str(path), rate_hz=0), clip_spectrogram(str(path)).T.astype(np.float32))
+    bin_hz = rate / params.NFFT
+
+    def levels_db(f):  # each tone's bin, in the middle of the clip, against the same bin as made
+        middle = f[params.TX // 2: 3 * params.TX // 4].mean(axis=0)
+        return np.array([10 * np.log10(middle[int(round(hz / bin_hz))]) for hz in (2000, 6000, 10000)])
+    plain = clip_features(str(path), target_dbfs=None)
+    tones = np.array([2000, 6000, 10000])
+    for low in (22050, 16000, 8000):
+        f = clip_features(str(path), target_dbfs=None, rate_hz=low)
+        assert f.shape == plain.shape
+        drop = levels_db(plain) - levels_db(f)
+        assert np.all(np.abs(drop[tones < 0.75 * low / 2]) < 0.5), (low, drop)
+        assert np.all(drop[tones > low / 2] > 40), (low, drop)
+        loud = np.flatnonzero(f.sum(axis=1) > f.sum(axis=1).max() / 100)  # the tones still start at 2 s
+        assert abs(loud[0] * params.HOP / rate - 2.0) < 0.01, (low, loud[0] * params.HOP / rate)
 
 
 def test_model_file_of_another_architecture_says_what_differs(tmp_path):

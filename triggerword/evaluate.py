@@ -10,7 +10,7 @@ hour on audio without the word, and both across thresholds.
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
                          [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--shifts SEMITONES...]
-                         [--highpass HZ...]
+                         [--highpass HZ...] [--rates HZ...]
                          [--compare LABEL=RUN]...
                          [--extra LABEL=DIR]...
 
@@ -44,7 +44,7 @@ from triggerword import params
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
 
-def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0, highpass_hz=0.0):
+def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0, highpass_hz=0.0, rate_hz=0):
     """Model input (TX, N_FREQ) float32 for a 10-s WAV clip, prepared as the workbook does
     (``target_dbfs``: the loudness it is set to; None keeps the file's own level).
 
@@ -52,8 +52,11 @@ def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0, highpass_
     stretched, then resampled, so the formants move with the pitch, as from a larger or smaller speaker).
     ``highpass_hz``: first cut the bass below this frequency (a 2nd-order Butterworth high-pass, 12 dB an
     octave, the slope ``augment.mic_colour`` draws: what a laptop's or a phone's small microphone does).
+    ``rate_hz``: first take the clip through this sample rate and back (``scipy.signal.resample_poly`` both
+    ways, whose filter cuts everything above half that rate), as if it had been recorded there: 16,000 for
+    most speech recorders and headsets, 8,000 for a telephone line (0: the clip as made).
     """
-    if not semitones and not highpass_hz:
+    if not semitones and not highpass_hz and not rate_hz:
         return clip_spectrogram(path, target_dbfs).T.astype(np.float32)
     from td_utils import clip_samples, samples_clip_spectrogram
     x = clip_samples(path)
@@ -64,6 +67,12 @@ def clip_features(path, target_dbfs=params.TARGET_DBFS, semitones=0.0, highpass_
         from scipy import signal
         sos = signal.butter(2, float(highpass_hz), btype="high", fs=params.SAMPLE_RATE, output="sos")
         x = signal.sosfilt(sos, np.asarray(x, np.float64)).astype(np.float32)
+    if rate_hz:
+        from math import gcd
+        from scipy.signal import resample_poly
+        g = gcd(int(rate_hz), params.SAMPLE_RATE)
+        down = resample_poly(np.asarray(x, np.float64), int(rate_hz) // g, params.SAMPLE_RATE // g)
+        x = resample_poly(down, params.SAMPLE_RATE // g, int(rate_hz) // g)[:len(x)]
     return samples_clip_spectrogram(x, target_dbfs).T.astype(np.float32)
 
 
@@ -123,17 +132,18 @@ def _bar(items, desc, unit, show=True):
 
 
 def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, progress=False, semitones=0.0,
-               highpass_hz=0.0):
+               highpass_hz=0.0, rate_hz=0):
     """Features of the WAV clips in ``folder`` (sorted), skipping unreadable ones with a warning.
 
     ``progress``: show a bar on stderr while reading (the command line does; library calls stay quiet);
-    ``semitones``, ``highpass_hz``: each clip pitch-shifted or its bass cut first (``clip_features``).
+    ``semitones``, ``highpass_hz``, ``rate_hz``: each clip pitch-shifted, its bass cut or taken through
+    another sample rate first (``clip_features``).
     """
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
     for name in _bar(names, f"reading {folder}", "clip", progress):
         try:
-            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones, highpass_hz))
+            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones, highpass_hz, rate_hz))
             kept.append(name)
         except AudioFileError as exc:
             warn(f"warning: skipped {exc}")
@@ -224,9 +234,10 @@ def variant_scores(model, sets, values, key, threshold):
     (what a model meets when nobody normalises its input); ``"semitones"``: each clip pitch-shifted by
     that much at the same pace (``clip_features``; 0 is the clip as it is), which puts the same words
     in a lower or higher voice; ``"highpass_hz"``: the bass below that frequency cut from each clip (0: none),
-    as a small microphone does. Returns rows {key: value, label: scores...}.
+    as a small microphone does; ``"rate_hz"``: each clip taken through that sample rate and back (0: none),
+    as if recorded there. Returns rows {key: value, label: scores...}.
     """
-    option = {"level": "target_dbfs", "semitones": "semitones", "highpass_hz": "highpass_hz"}[key]
+    option = {"level": "target_dbfs", "semitones": "semitones", "highpass_hz": "highpass_hz", "rate_hz": "rate_hz"}[key]
     rows = []
     for value in _bar(values, f"scoring {key}s", key, len(values) > 1):
         row = {key: value}
@@ -505,6 +516,18 @@ def parse_level(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number such as -30, or asis") from None
 
 
+def parse_rate(text):
+    """A --rates entry: a sample rate in Hz from 1,000 to 44,100, or 0 for the clip as made."""
+    try:
+        rate = int(text)
+    except ValueError:
+        rate = -1
+    if rate != 0 and not 1000 <= rate <= params.SAMPLE_RATE:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a sample rate: a whole number of Hz from 1000 to {params.SAMPLE_RATE}, or 0 for none")
+    return rate
+
+
 def run_weights(run):
     """The weights ``--compare`` scores for a run folder: the trainer's latest epoch in
     ``<run>/keras/model.weights.h5`` (ignored by git), else ``<run>/final.weights.h5`` (the copy
@@ -689,6 +712,13 @@ def write_report(args, at, rows, names, truths):
             "Each clip's bass cut below a frequency before the model hears it (a 2nd-order high-pass, 12 dB "
             "an octave), as the small microphones of laptops and phones do; 0 is the clip as made.",
             "high-pass, Hz", lambda v: f"{v:g}")
+    if at.get("rates"):
+        lines += variant_lines(
+            at["rates"], "rate_hz", "Sample rate",
+            "Each clip taken down to a lower sample rate and back up to 44,100 Hz before the model hears it, "
+            "which removes everything above half that rate: how the clip would reach the model if it had "
+            "been recorded at that rate (16,000 Hz for most speech recorders and headsets, 8,000 Hz for a "
+            "telephone line).", "sample rate, Hz", lambda v: f"{v:g}" if v else "as made")
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -730,6 +760,10 @@ def main(argv=None):
                         help="also score the dev set, the held-out engine and each --extra set with the bass of "
                              "every clip cut below each of these frequencies, as a small microphone does "
                              "(e.g. --highpass 0 100 200 300 400; 0 is the clip as made)")
+    parser.add_argument("--rates", nargs="+", type=parse_rate, default=[], metavar="HZ",
+                        help="also score the dev set, the held-out engine and each --extra set with every clip "
+                             "taken down to each of these sample rates and back, as if recorded there "
+                             "(e.g. --rates 0 22050 16000 8000; 0 is the clip as made)")
     parser.add_argument("--readings", action="store_true",
                         help="with --fa: also score each reading the no-word hour is mixed from on its own "
                              "(<FA>/../.work/fa-speech) and list the ones the model fires on, with their text")
@@ -861,7 +895,7 @@ def main(argv=None):
     sets = [("dev", args.dev, labels)] + ([("engine", args.engine, engine_labels)] if engine_labels else [])
     sets += [(label, folder, lab) for (label, folder), lab in zip(extra_dirs, extra_labels)]
     for key, values, option in (("levels", args.levels, "level"), ("shifts", args.shifts, "semitones"),
-                                ("highpass", args.highpass, "highpass_hz")):
+                                ("highpass", args.highpass, "highpass_hz"), ("rates", args.rates, "rate_hz")):
         if values:
             at[key] = variant_scores(model, sets, values, option, args.threshold)
     if args.plot:
@@ -894,9 +928,10 @@ def main(argv=None):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
         for key, option, name in (("shifts", "semitones", "pitch shift {:+g} semitones"),
-                                  ("highpass", "highpass_hz", "bass cut below {:g} Hz")):
+                                  ("highpass", "highpass_hz", "bass cut below {:g} Hz"),
+                                  ("rates", "rate_hz", "recorded at {:g} Hz")):
             for r in at.get(key, []):
-                print(name.format(r[option]) + ": " + ", ".join(
+                print((name.format(r[option]) if r[option] or key != "rates" else "as made") + ": " + ", ".join(
                     f"{k} recall {v['recall']:.3f} F1 {v['f1']:.3f}" for k, v in r.items() if k != option))
         splits = [(title, at[key]) for key, title in (("dev_by_voice", "dev"), ("engine_by_voice", "held-out engine"))
                   if at.get(key)] + list(at.get("extra_by_voice", {}).items())
