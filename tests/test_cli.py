@@ -241,10 +241,12 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     out = tmp_path / "mine.weights.h5"
     common = [str(takes), "--model", str(model), "--backgrounds", str(backgrounds),
               "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
-              "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1"]
+              "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1", "--quiet-clips", "2"]
     assert enroll.main(common + ["--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "held-out recall before:" in printed and "held-out recall after:" in printed
+    assert "false alarms before in 20 s without the word:" in printed
+    assert "false alarms after in 20 s without the word:" in printed
     assert "5 usable (4 to train on, 1 held out)" in printed
     new = stream.load_weights(out)
     old = stream.load_weights(model)
@@ -261,6 +263,27 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert enroll.main(common + ["--out", "models/model.weights.h5", "--force"]) == 1
     assert "refusing to replace" in capsys.readouterr().err
     assert (shipped / "model.weights.h5").read_bytes() == model.read_bytes()
+
+
+def test_enroll_examples_without_the_word_hold_no_labels_and_the_share_is_checked(model, tmp_path, capsys):
+    """Half the fine-tuning examples hold no activate (their labels all zero) and the rest 1-2 (50 to
+    100 ones, fewer only when the last runs past the end); the no-word clips that count false alarms hold
+    no activate; a share of 1 or more would leave nothing to learn and is refused before any work."""
+    rng = np.random.default_rng(3)
+    bgs = [rng.standard_normal(params.CLIP_SAMPLES) * 2000 for _ in range(2)]
+    words = [streamkit.fake_voice(0.6, rng) for _ in range(3)]
+    others = [streamkit.fake_voice(0.4, rng) for _ in range(3)]
+    _, y = enroll.build_examples(np.random.default_rng(0), 40, bgs, words, [], others)
+    ones = y[:, :, 0].sum(axis=1)
+    assert 12 <= np.sum(ones == 0) <= 28                  # about half, 40 draws
+    assert np.all(ones[ones > 0] <= 100)
+    _, y = enroll.build_examples(np.random.default_rng(0), 20, bgs, words, [], others, no_word_share=0.0)
+    assert np.all(y[:, :, 0].sum(axis=1) > 0)
+    quiet = enroll.build_quiet_clips(np.random.default_rng(1), bgs, others, 3)
+    assert len(quiet) == 3 and all(ends == [] and x.shape == (params.TX, params.N_FREQ) for x, ends in quiet)
+    with pytest.raises(SystemExit):
+        enroll.main([str(tmp_path), "--model", str(model), "--no-word-share", "1"])
+    assert "--no-word-share 1: a share from 0 up to (not including) 1" in capsys.readouterr().err
 
 
 def test_enroll_needs_five_takes(model, tmp_path, capsys):

@@ -11,13 +11,16 @@ microphone (``triggerword listen``'s device), saved as new files in ``--takes-di
    median loudness of the corpus' activates (-20 dBFS without a corpus).
 2. The takes are split: ``--holdout`` of them (a third by default) are kept aside to measure recall.
 3. Training examples are built by ``triggerword.synth`` (the workbook's ``create_training_example``
-   in numpy), with the trainer's recipe: a 10 s background from ``--backgrounds`` lowered, 1-4
+   in numpy), with the trainer's recipe: a 10 s background from ``--backgrounds`` lowered, 1-2
    activates (your takes, slightly sped up or slowed down and coloured; or for one example in three
-   the corpus' own ``raw_data/activates``, so the model keeps what it knew), 0-2 negatives, no
-   overlaps, the mix normalised to -20 dBFS; labels of 50 ones after each activate.
+   the corpus' own ``raw_data/activates``, so the model keeps what it knew), 1-4 negatives, no
+   overlaps, the mix normalised to -20 dBFS; labels of 50 ones after each activate. Half the
+   examples (``--no-word-share``) hold no activate, only negatives: without them the model learns
+   to fire on everything.
 4. The pretrained ``model_f`` is loaded, its BatchNormalization layers frozen, and it is trained
    with Adam and binary cross-entropy.
-5. Recall on clips holding the held-out takes is reported before and after, and the new weights are
+5. Recall on clips holding the held-out takes, and false alarms on ``--quiet-clips`` clips without
+   the word (a background and other words), are reported before and after, and the new weights are
    written to ``--out``: a NEW file. An existing file is replaced only with ``--force``, and never
    one in a ``models/`` folder (the shipped model) nor the model being fine-tuned.
 """
@@ -150,13 +153,23 @@ def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_ne
     return features(samples), y, ends
 
 
-def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 / 3):
-    """``n`` examples; each draws its activates from the user's takes, or with ``corpus_share`` from the corpus."""
+def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 / 3, no_word_share=0.5,
+                   n_activates=(1, 2), n_negatives=(1, 4)):
+    """``n`` examples; each draws its activates from the user's takes, or with ``corpus_share`` from the
+    corpus; with ``no_word_share`` an example holds no activate at all, only other words.
+
+    Examples without the word keep the fine-tuned model from firing on everything: with every
+    example holding 1-4 activates and 0-2 other words (the first version), 5 epochs on 64 examples
+    taught flite's ``rms`` its word but raised the false alarms on the near-miss hour from 30 to 290
+    an hour; with half the examples holding none, 1-2 activates and 1-4 other words in the rest,
+    to 41 (``scripts/measure_enroll.py``, the README's "triggerword enroll").
+    """
     xs, ys = [], []
     for _ in range(n):
         bg = backgrounds[int(rng.integers(len(backgrounds)))]
         pool = corpus if corpus and rng.random() < corpus_share else user
-        x, y, _ = make_example(rng, bg, pool, negatives)
+        words = (0, 0) if rng.random() < no_word_share else n_activates
+        x, y, _ = make_example(rng, bg, pool, negatives, words, n_negatives)
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)[:, :, None]
@@ -173,6 +186,17 @@ def build_eval_clips(rng, takes, backgrounds, negatives, per_take):
     return clips
 
 
+def build_quiet_clips(rng, backgrounds, negatives, n):
+    """``n`` clips of 10 s without "activate": a background and 2-5 of the non-trigger words, as
+    recorded (no augmentation). What the model fires on here is a false alarm."""
+    clips = []
+    for _ in range(n):
+        bg = backgrounds[int(rng.integers(len(backgrounds)))]
+        x, _, _ = make_example(rng, bg, [], negatives, (0, 0), (2, 5), augment=False)
+        clips.append((x, []))
+    return clips
+
+
 def recall(weights, clips, threshold):
     """(hits, words, false alarms) of the detector on ``clips``, scored as ``triggerword evaluate`` does."""
     from triggerword.stream import predict_clip
@@ -183,6 +207,15 @@ def recall(weights, clips, threshold):
                                    params.HIT_BEFORE_S, params.HIT_AFTER_S)
         hits, words, false_alarms = hits + h, words + h + miss, false_alarms + fa
     return hits, words, false_alarms
+
+
+def _minutes(clips):
+    seconds = len(clips) * params.CLIP_MS / 1000
+    return f"{seconds:g} s" if seconds < 120 else f"{seconds / 60:g} min"
+
+
+def _per_hour(count, clips):
+    return f"{count * 3.6e6 / (len(clips) * params.CLIP_MS):.0f} an hour"
 
 
 def _pct(hits, words):
@@ -288,12 +321,17 @@ def build_parser():
                         help="corpus activates mixed in to keep the model general (default raw_data/activates)")
     parser.add_argument("--holdout", type=int, help="takes kept aside to measure recall (default: a third)")
     parser.add_argument("--examples", type=int, default=64, help="training examples (default %(default)s)")
+    parser.add_argument("--no-word-share", type=float, default=0.5,
+                        help="share of the examples that hold no activate, only other words (default %(default)s)")
     parser.add_argument("--epochs", type=int, default=5, help="default %(default)s")
     parser.add_argument("--batch-size", type=int, default=8, help="default %(default)s")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default %(default)s)")
     parser.add_argument("--dropout", type=float, default=0.2,
                         help="dropout while fine-tuning (weights do not depend on it; default %(default)s)")
     parser.add_argument("--eval-clips", type=int, default=4, help="clips per held-out take (default %(default)s)")
+    parser.add_argument("--quiet-clips", type=int, default=30,
+                        help="10-s clips without the word (background and other words) on which false alarms are "
+                             "counted before and after (default %(default)s: 5 minutes)")
     parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD, help="for recall (default %(default)s)")
     parser.add_argument("--max-backgrounds", type=int, default=40, help="backgrounds loaded at most (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
@@ -316,7 +354,10 @@ def _expand(takes, warn):
 
 
 def main(argv=None, open_input=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0 <= args.no_word_share < 1:
+        parser.error(f"--no-word-share {args.no_word_share:g}: a share from 0 up to (not including) 1")
     say = lambda *a: print(*a, flush=True)  # noqa: E731
     fail = lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr) or 1  # noqa: E731
     from triggerword.model import ModelFileError
@@ -382,8 +423,14 @@ def main(argv=None, open_input=None):
     eval_clips = build_eval_clips(rng, held, backgrounds, negatives, args.eval_clips)
     h0, w0, fa0 = recall(weights_before, eval_clips, args.threshold)
     say(f"held-out recall before: {_pct(h0, w0)}, false alarms {fa0}")
+    # a stream of its own, so that the training examples are the same whatever --quiet-clips is
+    quiet = build_quiet_clips(np.random.default_rng([args.seed, 1]), backgrounds, negatives, args.quiet_clips)
+    q0 = recall(weights_before, quiet, args.threshold)[2]
+    if quiet:
+        say(f"false alarms before in {_minutes(quiet)} without the word: {q0} ({_per_hour(q0, quiet)})")
 
-    x, y = build_examples(rng, args.examples, backgrounds, train, corpus, negatives)
+    x, y = build_examples(rng, args.examples, backgrounds, train, corpus, negatives,
+                          no_word_share=args.no_word_share)
     say(f"fine-tuning on {len(x)} examples, {args.epochs} epoch(s), BatchNormalization frozen ...")
     import keras
     from triggerword.model import freeze_batchnorm, load_model_f, model_f
@@ -401,6 +448,9 @@ def main(argv=None, open_input=None):
     from triggerword.stream import weights_from_keras
     h1, w1, fa1 = recall(weights_from_keras(model), eval_clips, args.threshold)
     say(f"held-out recall after:  {_pct(h1, w1)}, false alarms {fa1}")
+    if quiet:
+        q1 = recall(weights_from_keras(model), quiet, args.threshold)[2]
+        say(f"false alarms after in {_minutes(quiet)} without the word:  {q1} ({_per_hour(q1, quiet)})")
     save(model, args.out)
     say(f"wrote {args.out}; try it: triggerword detect FILE --model {args.out}")
     return 1 if bad else 0
