@@ -94,6 +94,7 @@ def main(argv=None):
     parser.add_argument("--model", default="models/model.weights.h5")
     parser.add_argument("--out", default="cache/enroll-check")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-word-share", type=float, default=None, help="passed to enroll (default: enroll's)")
     args = parser.parse_args(argv)
     for folder in (os.path.join(args.set, "engine"), os.path.join(args.set, "fa"),
                    os.path.join(args.heldout, "engine"), os.path.join(args.heldout, "fa")):
@@ -105,7 +106,8 @@ def main(argv=None):
     voice = get_voice(args.voice).id
     takes = make_takes(args.voice, args.takes, os.path.join(args.out, "takes"), args.seed)
     tuned = os.path.join(args.out, "enrolled.weights.h5")
-    rc = enroll.main(takes + ["--model", args.model, "--out", tuned, "--seed", str(args.seed)])
+    share = [] if args.no_word_share is None else ["--no-word-share", str(args.no_word_share)]
+    rc = enroll.main(takes + ["--model", args.model, "--out", tuned, "--seed", str(args.seed)] + share)
     if rc:
         raise SystemExit(f"measure_enroll: triggerword enroll failed ({rc})")
     engine = os.path.join(args.heldout, "engine")
