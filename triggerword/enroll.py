@@ -457,10 +457,11 @@ def main(argv=None, open_input=None):
     say(f"trained in {time.time() - start:.0f} s; loss per epoch: {losses}")
 
     from triggerword.stream import weights_from_keras
-    h1, w1, fa1 = recall(weights_from_keras(model), eval_clips, args.threshold)
+    weights_after = weights_from_keras(model)
+    h1, w1, fa1 = recall(weights_after, eval_clips, args.threshold)
     say(f"held-out recall after:  {_pct(h1, w1)}, false alarms {fa1}")
     if quiet:
-        q1 = recall(weights_from_keras(model), quiet, args.threshold)[2]
+        q1 = recall(weights_after, quiet, args.threshold)[2]
         say(f"false alarms after in {_minutes(quiet)} without the word:  {q1} ({_per_hour(q1, quiet)})")
         warning = false_alarm_warning(q0, q1)
         if warning:
