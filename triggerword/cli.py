@@ -12,6 +12,7 @@
     triggerword course ...     build the release, run and grade the workbook (triggerword.course)
 """
 import importlib
+import os
 import sys
 
 VERBS = {
@@ -36,6 +37,9 @@ def main(argv=None):
             print(f"\ntriggerword: unknown command {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
+    # TensorFlow's start-up notices ("This TensorFlow binary is optimized ...") are not for the user of
+    # a command; set TF_CPP_MIN_LOG_LEVEL yourself to see them
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     module = importlib.import_module(VERBS[argv[0]])
     return module.main(argv[1:]) or 0
 
