@@ -12,7 +12,11 @@ none of its sentences read whole): no training voice comes from its engine. Thei
 the word more slowly than TTS does) and pitch (mean f0 drawn around the voice's own), all played in
 one room, through one microphone, over the same faint hiss, as one person recording at one desk would
 make them; they are written to ``<--out>/takes/`` as 16-bit WAV and given to ``triggerword enroll``
-as files, with its defaults. The model before and after is then scored, at 0.5, on:
+as files, with its defaults. With ``--sentences K`` the speaker also reads the first K of enroll's
+``PROMPTS`` whole at the same desk (every other one holds the word; none is a text of the sets
+below), written to ``<--out>/takes/sentence-NN.wav`` with the text beside each in a ``.txt`` file, as
+``triggerword enroll --record-sentences`` saves them, and given to enroll's ``--sentences``. The model
+before and after is then scored, at 0.5, on:
 
 - the speaker's sentences with the word, read whole (``<--set>/engine``: 40 clips, their own labels);
 - the speaker's own talk without the word (``<--set>/fa``: 10 minutes), as false alarms per hour;
@@ -38,26 +42,36 @@ from triggerword.model import load_model_f  # noqa: E402
 from triggerword.voices import get_voice  # noqa: E402
 
 
-def make_takes(voice, n, folder, seed):
-    """``n`` takes of "activate" by ``voice``, one desk: the same room, microphone and hiss level."""
+def make_takes(voice, n, folder, seed, texts=None):
+    """``n`` takes of "activate" by ``voice``, one desk: the same room, microphone and hiss level.
+
+    With ``texts``, take i reads ``texts[i % len(texts)]`` whole instead, saved as ``sentence-NN.wav``
+    with the text beside it in ``sentence-NN.txt``, as ``triggerword enroll --record-sentences``
+    saves them; the desk (room, microphone) is the one the word's takes get from the same seed."""
     row = get_voice(voice)
     rng = np.random.default_rng(seed)
     room, mic = int(rng.integers(2 ** 31)), int(rng.integers(2 ** 31))
-    os.makedirs(folder)
+    if texts:
+        rng = np.random.default_rng([seed, 2])   # the sentences' own stream, the same desk
+    os.makedirs(folder, exist_ok=bool(texts))
     paths = []
     for i in range(n):
-        x = tts.synthesize("activate", row, {"stretch": float(rng.uniform(0.9, 1.4)),
-                                             "f0": float(rng.uniform(100, 120))})
+        text = texts[i % len(texts)] if texts else "activate"
+        x = tts.synthesize(text, row, {"stretch": float(rng.uniform(0.9, 1.4)),
+                                       "f0": float(rng.uniform(100, 120))})
         if x is None:
-            raise SystemExit(f"measure_enroll: {voice} could not say the word (is its engine installed?)")
+            raise SystemExit(f"measure_enroll: {voice} could not say {text!r} (is its engine installed?)")
         gap = np.zeros(int(rng.uniform(0.2, 0.5) * params.SAMPLE_RATE), np.float32)
         x = np.concatenate([gap, x, gap])
         x = augment.reverb(x, np.random.default_rng(room))              # the same room for every take
         x = augment.mic_colour(x, np.random.default_rng(mic))          # and the same microphone
         x = augment.add_hiss(x, rng, snr_db=45.0)
         x = x / max(1e-9, float(np.max(np.abs(x)))) * 0.5
-        path = os.path.join(folder, f"take{i + 1:02d}.wav")
+        path = os.path.join(folder, f"sentence{i + 1:02d}.wav" if texts else f"take{i + 1:02d}.wav")
         wavfile.write(path, params.SAMPLE_RATE, np.round(x * 32767).astype(np.int16))
+        if texts:
+            with open(path[:-4] + ".txt", "w", encoding="utf-8") as f:
+                f.write(text + "\n")
         paths.append(path)
     return paths
 
@@ -89,6 +103,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voice", default="flite:rms", help="the speaker who enrolls (default %(default)s)")
     parser.add_argument("--takes", type=int, default=8, help="takes of the word (default %(default)s)")
+    parser.add_argument("--sentences", type=int, default=0,
+                        help="sentences read whole, enroll.PROMPTS in order (half hold the word), passed to "
+                             "enroll's --sentences (default %(default)s)")
     parser.add_argument("--set", default="cache/enroll-rms", help="heldout --voices VOICE --whole folder")
     parser.add_argument("--heldout", default="cache/heldout", help="the usual held-out folder")
     parser.add_argument("--model", default="models/model.weights.h5")
@@ -106,8 +123,11 @@ def main(argv=None):
     voice = get_voice(args.voice).id
     takes = make_takes(args.voice, args.takes, os.path.join(args.out, "takes"), args.seed)
     tuned = os.path.join(args.out, "enrolled.weights.h5")
-    share = [] if args.no_word_share is None else ["--no-word-share", str(args.no_word_share)]
-    rc = enroll.main(takes + ["--model", args.model, "--out", tuned, "--seed", str(args.seed)] + share)
+    extra = [] if args.no_word_share is None else ["--no-word-share", str(args.no_word_share)]
+    if args.sentences:
+        extra += ["--sentences"] + make_takes(args.voice, args.sentences, os.path.join(args.out, "takes"),
+                                              args.seed, texts=enroll.PROMPTS)
+    rc = enroll.main(takes + ["--model", args.model, "--out", tuned, "--seed", str(args.seed)] + extra)
     if rc:
         raise SystemExit(f"measure_enroll: triggerword enroll failed ({rc})")
     engine = os.path.join(args.heldout, "engine")
@@ -115,7 +135,7 @@ def main(argv=None):
             ("dev set", "raw_data/dev", *labelled("raw_data/dev")),
             ("held-out engine, other voices", engine, *labelled(engine, exclude_voice=voice))]
     fa_sets = [("speaker's own talk", os.path.join(args.set, "fa")), ("near-miss hour", os.path.join(args.heldout, "fa"))]
-    result = {"voice": voice, "takes": len(takes)}
+    result = {"voice": voice, "takes": len(takes), "sentences": args.sentences}
     for when, path in (("before", args.model), ("after", tuned)):
         result[when] = scores(load_model_f(path), sets, fa_sets)
     with open(os.path.join(args.out, "scores.json"), "w") as f:

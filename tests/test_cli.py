@@ -222,7 +222,8 @@ def test_listen_bad_threshold_and_model_before_any_microphone(tmp_path, capsys):
 # ------------------------------------------------------------------------------------ enroll
 
 def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_path, monkeypatch, capsys):
-    """5 spoken takes, 2 backgrounds, 1 epoch on 4 examples: a new loadable model, inputs unchanged."""
+    """5 spoken takes, 6 sentences, 2 backgrounds, 1 epoch on 4 examples: a new loadable model, inputs
+    unchanged."""
     rng = np.random.default_rng(5)
     takes = tmp_path / "takes"
     takes.mkdir()
@@ -236,10 +237,21 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     backgrounds.mkdir()
     for i in range(2):
         streamkit.write_wav(backgrounds / f"bg{i}.wav", rng.standard_normal(params.CLIP_SAMPLES) * 2000)
-    inputs = [*takes.iterdir(), *backgrounds.iterdir(), model]
+    sentences = tmp_path / "sentences"
+    sentences.mkdir()
+    from triggerword import tts
+    from triggerword.voices import get_voice
+    kal = get_voice("flite:kal")
+    for i, text in enumerate(enroll.PROMPTS[:6]):     # 3 with the word, 3 without
+        x = tts.synthesize(text, kal, {}) if tts.available(kal) else None
+        if x is None:
+            pytest.skip("flite is not installed")
+        streamkit.write_wav(sentences / f"s{i}.wav", np.concatenate([np.zeros(4410), x * 16000, np.zeros(4410)]))
+        (sentences / f"s{i}.txt").write_text(text)
+    inputs = [*takes.iterdir(), *backgrounds.iterdir(), *sentences.iterdir(), model]
     before = digest(inputs)
     out = tmp_path / "mine.weights.h5"
-    common = [str(takes), "--model", str(model), "--backgrounds", str(backgrounds),
+    common = [str(takes), "--sentences", str(sentences), "--model", str(model), "--backgrounds", str(backgrounds),
               "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
               "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1", "--quiet-clips", "2"]
     assert enroll.main(common + ["--out", str(out)]) == 0
@@ -248,6 +260,8 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert "false alarms before in 20 s without the word:" in printed
     assert "false alarms after in 20 s without the word:" in printed
     assert "5 usable (4 to train on, 1 held out)" in printed
+    assert "sentences: 6 usable (3 with the word, 3 without; 4 to train on, 2 held out)" in printed
+    assert "held-out sentences before: " in printed and "held-out sentences after: " in printed
     new = stream.load_weights(out)
     old = stream.load_weights(model)
     assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
@@ -290,6 +304,151 @@ def test_enroll_examples_without_the_word_hold_no_labels_and_the_share_is_checke
     with pytest.raises(SystemExit):
         enroll.main([str(tmp_path), "--model", str(model), "--no-word-share", "1"])
     assert "--no-word-share 1: a share from 0 up to (not including) 1" in capsys.readouterr().err
+
+
+def _corpus_texts():
+    from triggerword import corpus
+    return {t.lower() for name in dir(corpus) if name.isupper()
+            for t in (getattr(corpus, name) if isinstance(getattr(corpus, name), list) else [])
+            if isinstance(t, str)}
+
+
+def test_enroll_prompts_are_no_corpus_text_and_every_other_holds_the_word():
+    """A model enrolled on the prompts is scored on corpus texts (the dev set, the held-out sets): a
+    prompt that is one of them would score the model on what it was taught. Reading prompts in
+    order gives as many sentences with the word as without."""
+    texts = _corpus_texts()
+    assert len(texts) > 1000                       # the corpus' lists were found
+    assert not [t for t in enroll.PROMPTS if t.lower() in texts]
+    assert [enroll.count_words(t) for t in enroll.PROMPTS] == [1, 0] * (len(enroll.PROMPTS) // 2)
+    assert enroll.count_words("Activated? No: activate it, activity, ACTIVATE.") == 2
+
+
+def _two_piece_sentence(tmp_path, voice):
+    """"Activate the lamp on my desk." spoken in two pieces by ``voice``, 50 ms apart, after 0.4 s of
+    silence, so that the word's end is known: (path, end of the word in s from the file's start)."""
+    from triggerword import augment, tts
+    from triggerword.voices import get_voice
+    row = get_voice(voice)
+    if not tts.available(row):
+        pytest.skip(f"{voice} is not installed")
+    word = augment.trim(tts.synthesize("activate", row, {}), margin_ms=0, threshold_db=-40)
+    rest = augment.trim(tts.synthesize("the lamp on my desk", row, {}), margin_ms=0, threshold_db=-40)
+    lead, gap = np.zeros(int(0.4 * params.SAMPLE_RATE)), np.zeros(int(0.05 * params.SAMPLE_RATE))
+    x = np.concatenate([lead, word, gap, rest, lead]) * 16000
+    name = voice.replace(":", "-").replace("+", "-")
+    return streamkit.write_wav(tmp_path / f"{name}.wav", x), (len(lead) + len(word)) / params.SAMPLE_RATE
+
+
+def test_read_sentence_finds_where_the_word_ends(tmp_path):
+    """Sentences spoken in two pieces, so that the word's end is known. flite's: PocketSphinx's
+    alignment of the text beside the file puts the end within 0.12 s (the corpus' tolerance for its
+    dev labels). espeak-ng's, which PocketSphinx cannot align: Whisper's word times, within the 0.25 s
+    before the end that scoring allows. The text comes from Whisper when there is no file beside it; a
+    transcript that may hold a misheard "activate", a text the audio does not fit, an empty text and
+    silence are each refused with a line naming the file."""
+    path, truth = _two_piece_sentence(tmp_path, "flite:kal")
+    side = path.with_suffix(".txt")
+    side.write_text("Activate the lamp on my desk.\n")
+    samples, text, ends, how = enroll.read_sentence(path)
+    assert text == "Activate the lamp on my desk." and how == "aligned" and len(ends) == 1
+    lead_kept = 0.4 - 0.05                           # the silence before the sound is cut to 50 ms
+    assert abs(ends[0] / 1000 - (truth - lead_kept)) <= 0.12, (ends, truth)
+    assert len(samples) / params.SAMPLE_RATE < truth + 2.0
+
+    side.unlink()
+    heard = lambda text: (lambda a: (text, []))  # noqa: E731
+    assert enroll.read_sentence(path, transcribe=heard(" Activate the lamp on my desk."))[2] == ends
+    assert enroll.read_sentence(path, transcribe=heard("The lamp on my desk."))[2:] == ([], "")
+    with pytest.raises(enroll.AudioFileError, match=r"kal\.wav: Whisper heard .*\"activated\" is \"activate\""):
+        enroll.read_sentence(path, transcribe=heard("Activated the lamp on my desk."))
+    side.write_text("Activate it. Activate it again, activate the lamp, activate the desk.")
+    with pytest.raises(enroll.AudioFileError, match=r"kal\.wav: the recording does not align with"):
+        enroll.read_sentence(path, transcribe=heard("Activate the lamp on my desk."))
+    side.write_text(" ... \n")
+    with pytest.raises(enroll.AudioFileError, match=r"kal\.txt: holds no words"):
+        enroll.read_sentence(path)
+    quiet = streamkit.write_wav(tmp_path / "quiet.wav", np.zeros(params.SAMPLE_RATE))
+    with pytest.raises(enroll.AudioFileError, match=r"quiet\.wav: pure silence"):
+        enroll.read_sentence(quiet)
+
+    path, truth = _two_piece_sentence(tmp_path, "espeak-ng:en-us+m1")
+    path.with_suffix(".txt").write_text("Activate the lamp on my desk.")
+    _, _, ends, how = enroll.read_sentence(path)
+    assert how == "whisper" and len(ends) == 1
+    assert -0.25 <= ends[0] / 1000 - (truth - lead_kept) <= 0.05, (ends, truth)
+
+
+def test_recorded_sentences_get_their_prompt_beside_them_and_no_file_is_overwritten(tmp_path):
+    """--record-sentences through a stand-in microphone: each take asks for the next prompt, is saved
+    as a new sentence-NNN.wav with the prompt in sentence-NNN.txt (what read_sentence aligns), and
+    files already there are skipped over, not replaced."""
+    import io
+    rng = np.random.default_rng(9)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "sentence-001.wav").write_bytes(b"an earlier take")
+    (folder / "sentence-002.txt").write_text("an earlier text")
+    fake = FakeInput(rng.standard_normal(5 * params.SAMPLE_RATE) * 1000)
+    out = io.StringIO()
+    paths = enroll.record_takes(2, folder, 1.5, open_input=lambda device, rate, block: (fake, 44100), out=out,
+                                pause_s=0, prompts=enroll.PROMPTS)
+    assert [p.name for p in paths] == ["sentence-003.wav", "sentence-004.wav"]
+    assert (folder / "sentence-003.txt").read_text().strip() == enroll.PROMPTS[0]
+    assert (folder / "sentence-004.txt").read_text().strip() == enroll.PROMPTS[1]
+    assert read_wav(paths[0])[1].shape[0] == int(1.5 * params.SAMPLE_RATE)
+    assert (folder / "sentence-001.wav").read_bytes() == b"an earlier take"
+    assert (folder / "sentence-002.txt").read_text() == "an earlier text"
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f'sentence 1/2: read "{enroll.PROMPTS[0]}" now (1.5 s)'
+    assert lines[-1] == f"saved 2 sentences in {folder}" and fake.closed
+
+
+def test_enroll_sentence_clips_label_the_word_where_it_ends():
+    """A held-out sentence with the word is labelled at its own word end, wherever the clip puts it:
+    here a 1 kHz tone stands for the word, and the label must fall where the tone stops in the clip's
+    spectrogram (a 20 ms slip would show). A sentence without the word gets no label."""
+    rate = params.SAMPLE_RATE
+    t = np.arange(int(0.4 * rate)) / rate
+    sentence = np.concatenate([np.zeros(int(0.5 * rate)), 8000 * np.sin(2 * np.pi * 1000 * t),
+                               np.zeros(int(0.6 * rate))])
+    bgs = [np.zeros(params.CLIP_SAMPLES)]
+    clips = enroll.build_sentence_clips(np.random.default_rng(2), [(sentence, [900])], [sentence], bgs, [], 3)
+    assert len(clips) == 6
+    for x, ends in clips[:3]:
+        assert len(ends) == 1
+        band = x[:, 3:7].sum(axis=1)                 # bins of 220.5 Hz: 1 kHz lies in 4 and 5
+        loud = np.flatnonzero(band > band.max() * 1e-3)
+        tone_end_ms = (loud[-1] + 1) * params.CLIP_MS / params.TX
+        assert abs(tone_end_ms - ends[0]) <= 20, (tone_end_ms, ends)
+    assert all(ends == [] for _, ends in clips[3:])
+
+
+def test_enroll_examples_with_sentences(tmp_path):
+    """With the user's sentences: examples without the word stay unlabelled though half of them hold a
+    sentence without it; about four in five of the examples with the user's word hold a sentence with
+    it (one label of 50 ones) instead of two takes (100); without sentences the examples are those of
+    before."""
+    rng = np.random.default_rng(4)
+    bgs = [rng.standard_normal(params.CLIP_SAMPLES) * 2000 for _ in range(2)]
+    words = [streamkit.fake_voice(0.6, rng) for _ in range(3)]
+    others = [streamkit.fake_voice(0.4, rng) for _ in range(3)]
+    said = [(streamkit.fake_voice(2.0, rng), [900])]
+    unsaid = [streamkit.fake_voice(2.5, rng)]
+    x0, y0 = enroll.build_examples(np.random.default_rng(0), 6, bgs, words, [], others)
+    x1, y1 = enroll.build_examples(np.random.default_rng(0), 6, bgs, words, [], others, said=(), unsaid=())
+    assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
+    _, y = enroll.build_examples(np.random.default_rng(0), 30, bgs, words, [], others, no_word_share=0.99,
+                                 said=said, unsaid=unsaid)
+    assert y.sum() == 0
+    _, y = enroll.build_examples(np.random.default_rng(0), 60, bgs, words, [], others, no_word_share=0.0,
+                                 n_activates=(2, 2), said=said, unsaid=unsaid)
+    ones = y[:, :, 0].sum(axis=1)
+    # synth places a sentence with the word after the other words, as the trainer's examples do, and
+    # once in a while finds no room for it in six tries: that example holds no word (1 of these 60)
+    assert np.sum(ones == 0) <= 2
+    single = int(np.sum((ones > 0) & (ones <= 50)))   # one sentence: 50 ones; two takes: up to 100
+    assert 40 <= single <= 56, single                 # 48 expected; half (30) or all (60) would fail
 
 
 def test_enroll_needs_five_takes(model, tmp_path, capsys):

@@ -1,22 +1,31 @@
 """``triggerword enroll``: fine-tune the model on your own "activate", as the workbook's fine-tuning section does.
 
-    triggerword enroll TAKE... [--out my_model.weights.h5] [--model PATH] [--force]
-    triggerword enroll --record 8 [--takes-dir my_takes] [--device DEV] ...
+    triggerword enroll TAKE... [--sentences REC...] [--out my_model.weights.h5] [--model PATH] [--force]
+    triggerword enroll --record 8 [--record-sentences 12] [--takes-dir my_takes] [--device DEV] ...
 
 TAKEs are 5 or more recordings of you saying "activate" (any format ``triggerword detect`` reads;
 a folder stands for the audio files in it), or ``--record N`` records N takes through the
 microphone (``triggerword listen``'s device), saved as new files in ``--takes-dir``.
 
+``--sentences`` adds recordings of you reading whole sentences, some with the word and some without
+(``--record-sentences N`` prompts N of ``PROMPTS`` and records them): a word said alone does not
+teach the word said inside fluent speech. What each one says comes from a text file beside it
+(``take.wav`` -> ``take.txt``; ``--record-sentences`` writes them), or else from Whisper tiny.en;
+PocketSphinx's forced alignment of that text finds where each "activate" ends (``read_sentence``).
+
 1. Each take is trimmed to the word (10-ms frames within 35 dB of its loudest) and scaled to the
-   median loudness of the corpus' activates (-20 dBFS without a corpus).
-2. The takes are split: ``--holdout`` of them (a third by default) are kept aside to measure recall.
+   median loudness of the corpus' activates (-20 dBFS without a corpus); sentences likewise.
+2. The takes are split: ``--holdout`` of them (a third by default) are kept aside to measure recall;
+   a third of the sentences with the word, and of those without, likewise.
 3. Training examples are built by ``triggerword.synth`` (the workbook's ``create_training_example``
    in numpy), with the trainer's recipe: a 10 s background from ``--backgrounds`` lowered, 1-2
    activates (your takes, slightly sped up or slowed down and coloured; or for one example in three
    the corpus' own ``raw_data/activates``, so the model keeps what it knew), 1-4 negatives, no
    overlaps, the mix normalised to -20 dBFS; labels of 50 ones after each activate. Seven in ten
    examples (``--no-word-share``) hold no activate, only negatives: without them the model learns
-   to fire on everything.
+   to fire on everything. With sentences, four in five of the examples that hold your word hold one
+   of your sentences with it instead of takes (labelled where the word ends, as the trainer labels
+   its sentences), and half of the examples without the word hold one of your sentences without it.
 4. The pretrained ``model_f`` is loaded, its BatchNormalization layers frozen, and it is trained
    with Adam and binary cross-entropy.
 5. Recall on clips holding the held-out takes, and false alarms on ``--quiet-clips`` clips without
@@ -26,6 +35,7 @@ microphone (``triggerword listen``'s device), saved as new files in ``--takes-di
 """
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +46,30 @@ from td_utils import AudioFileError, chime_steps, match_events
 from triggerword import params
 
 MIN_TAKES = 5
+MAX_SENTENCE_S = 8.0
+# What --record-sentences asks you to read, in this order: every other one holds the word, and the
+# others words that sound like it (the near misses of the corpus' false-alarm hours): your own
+# "activity" and "motivate" are what the model must learn not to fire on once it knows your voice.
+# None of them is a text the corpus reads (its dev, held-out or training sentences; a test checks),
+# so a model enrolled on them is never scored on its own prompts.
+PROMPTS = [
+    "Activate the lamp on my desk.",
+    "The kids loved every activity at the museum.",
+    "Can you activate the radio in the car?",
+    "Try to stay active when you work from home.",
+    "Please activate the lights in the hallway.",
+    "We plan to renovate the attic next spring.",
+    "Okay, activate the coffee machine.",
+    "My cousin is a climate activist in Leeds.",
+    "Activate the blinds and turn the music down.",
+    "It is hard to motivate myself after lunch.",
+    "I want to activate the alarm before bed.",
+    "The detective found a private letter in the drawer.",
+    "Now activate the fan in the bathroom.",
+    "That film will captivate the whole family.",
+    "Let me activate the speaker and play some jazz.",
+    "The factory makes creative toys for children.",
+]
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus",
                     ".webm", ".mp4", ".aif", ".aiff", ".au", ".wma")
 
@@ -72,6 +106,73 @@ def trim_word(x, rate=params.SAMPLE_RATE, floor_db=35.0, margin_s=0.03):
     loud = np.flatnonzero(rms >= rms.max() * 10 ** (-floor_db / 20))
     pad = int(margin_s * rate)
     return x[max(0, loud[0] * frame - pad):min(len(x), (loud[-1] + 1) * frame + pad)]
+
+
+def count_words(text):
+    """How many times ``text`` says "activate" (the word itself, not "activated" or "activity")."""
+    return len(re.findall(r"\bactivate\b", text.lower()))
+
+
+def read_sentence(path, transcribe=None):
+    """A recording of a sentence read whole: (samples trimmed to its sound, text, [end ms of each
+    "activate"], how the ends were found: "aligned", "whisper" or "" when there is no word).
+
+    The text is the file beside it with the suffix ``.txt``, else Whisper's transcript
+    (``transcribe``: samples -> (text, [(word, start s, end s)]), by default Whisper tiny.en through
+    ``triggerword.tts.transcribe``). The ends come from PocketSphinx's forced alignment of that text
+    (the corpus' rules: each word 0.2-1.6 s long): 0.02-0.06 s early on a sentence built from two
+    pieces (so the end is known) by each of flite's kal and rms and Kokoro's af_heart. Where it cannot
+    align (it failed on both espeak-ng voices tried, and may on yours), Whisper's word times stand in:
+    0.04-0.17 s early on the same sentences of those five voices, still inside the 0.25 s before the
+    end that scoring allows. Raises ``AudioFileError`` naming the file
+    and the problem."""
+    import difflib
+    from triggerword import corpus, tts
+    transcribe = transcribe or (lambda samples: tts.transcribe(samples, words=True))
+    x = trim_word(load_mono(path), floor_db=40.0, margin_s=0.05)
+    if not len(x) or not np.any(x):
+        raise AudioFileError(f"{path}: pure silence, no sentence in it")
+    if len(x) > MAX_SENTENCE_S * params.SAMPLE_RATE:
+        raise AudioFileError(f"{path}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a sentence should "
+                             f"take under {MAX_SENTENCE_S:g} s")
+    side = Path(path).with_suffix(".txt")
+    heard = None
+
+    def hear():
+        try:
+            return transcribe(x)
+        except tts.EngineUnavailable as exc:
+            raise AudioFileError(f"{path}: no {side.name} beside it and no Whisper to hear it ({exc})") from None
+
+    if side.is_file():
+        text = side.read_text(encoding="utf-8", errors="replace").strip()
+        if not re.search(r"[a-zA-Z]", text):
+            raise AudioFileError(f"{side}: holds no words; write what {Path(path).name} says")
+    else:
+        heard = hear()
+        text = heard[0].strip()
+        near = [t for t in tts.normalise_words(text)
+                if t != "activate" and difflib.SequenceMatcher(None, t, "activate").ratio() >= 0.7]
+        if near:
+            raise AudioFileError(f"{path}: Whisper heard {text!r}; it cannot tell whether "
+                                 f"\"{near[0]}\" is \"activate\": write what you said in {side.name}")
+    count = count_words(text)
+    if not count:
+        return x, text, [], ""
+    try:
+        ends, how = corpus._word_ends(x, text), "aligned"
+    except tts.EngineUnavailable:
+        ends = None
+    if ends is None:
+        try:
+            stamps = (heard or hear())[1]
+        except AudioFileError:
+            stamps = []
+        ends, how = [end for word, _, end in stamps if tts.normalise_words(word) == ["activate"]], "whisper"
+    if len(ends) != count:
+        raise AudioFileError(f"{path}: the recording does not align with {text!r}; check {side.name} "
+                             "or record it again")
+    return x, text, [int(e * 1000) for e in ends], how
 
 
 def dbfs(x):
@@ -121,13 +222,15 @@ def _recipe():
 
 
 def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_negatives=(0, 2),
-                 recipe=None, augment=True):
+                 recipe=None, augment=True, sentences=(), n_sentences=(0, 0), labelled=(), n_labelled=(0, 0)):
     """One training example, as ``triggerword.synth.make_example`` (the workbook's
     ``create_training_example`` in numpy) makes it for the trainer.
 
     Audio is float on the 16-bit scale (``background`` 441,000 samples; ``activates``/``negatives``
     lists of 1-D arrays). ``recipe``: the trainer's levels; ``augment``: per-word speed and
-    microphone colouring, as the trainer does. Returns ``x`` (TX, N_FREQ) float32, ``y`` (TY,)
+    microphone colouring, as the trainer does. ``sentences`` (without the word) and ``labelled``
+    ((samples, [end ms of each "activate"])) are sentences read whole, ``n_sentences`` and
+    ``n_labelled`` how many of each to draw. Returns ``x`` (TX, N_FREQ) float32, ``y`` (TY,)
     and the end times (ms) of the activates inserted.
     """
     from triggerword import augment as aug
@@ -149,12 +252,14 @@ def make_example(rng, background, activates, negatives, n_activates=(1, 4), n_ne
         n_activates=tuple(n_activates), n_negatives=tuple(n_negatives) if negatives else (0, 0),
         phrase_prob=recipe["phrase_prob"] if augment else 0.0,
         word_gain_db=tuple(recipe["word_gain_db"]) if augment else (0.0, 0.0),
-        augment_word=word if augment else None)
+        augment_word=word if augment else None,
+        sentences=[f32(x) for x in sentences], n_sentences=tuple(n_sentences) if sentences else (0, 0),
+        labelled=[(f32(x), list(e)) for x, e in labelled], n_labelled=tuple(n_labelled) if labelled else (0, 0))
     return features(samples), y, ends
 
 
 def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 / 3, no_word_share=0.7,
-                   n_activates=(1, 2), n_negatives=(1, 4)):
+                   n_activates=(1, 2), n_negatives=(1, 4), said=(), unsaid=(), said_share=0.8):
     """``n`` examples; each draws its activates from the user's takes, or with ``corpus_share`` from the
     corpus; with ``no_word_share`` an example holds no activate at all, only other words.
 
@@ -164,13 +269,26 @@ def build_examples(rng, n, backgrounds, user, corpus, negatives, corpus_share=1 
     an hour; with half the examples holding none, 1-2 activates and 1-4 other words in the rest, to
     42; with seven in ten holding none, to 38 (``scripts/measure_enroll.py``, the README's
     "triggerword enroll").
+
+    ``said`` are the user's sentences with the word ((samples, [end ms])), ``unsaid`` theirs without
+    it: with ``said_share`` an example that would hold the user's takes holds one of ``said`` instead,
+    and half of the examples without the word hold one of ``unsaid``. Without sentences nothing is
+    drawn for them, so the examples are those of a run without ``--sentences``. For ``rms`` with 16
+    sentences (seed 0), a share of 0.5 found 7 of its 40 sentences read whole and 0.8 found 12, with
+    fewer false alarms (its own talk 60 and 48 an hour, the near-miss hour 48 and 26), for more of
+    other people's words lost (dev F1 0.902 and 0.727): the enrolled model is the speaker's.
     """
     xs, ys = [], []
     for _ in range(n):
         bg = backgrounds[int(rng.integers(len(backgrounds)))]
         pool = corpus if corpus and rng.random() < corpus_share else user
         words = (0, 0) if rng.random() < no_word_share else n_activates
-        x, y, _ = make_example(rng, bg, pool, negatives, words, n_negatives)
+        extra = {}
+        if words == (0, 0) and unsaid and rng.random() < 0.5:
+            extra = {"sentences": unsaid, "n_sentences": (1, 1)}
+        elif words != (0, 0) and pool is user and said and rng.random() < said_share:
+            words, extra = (0, 0), {"labelled": said, "n_labelled": (1, 1)}
+        x, y, _ = make_example(rng, bg, pool, negatives, words, n_negatives, **extra)
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)[:, :, None]
@@ -183,6 +301,19 @@ def build_eval_clips(rng, takes, backgrounds, negatives, per_take):
         for _ in range(per_take):
             bg = backgrounds[int(rng.integers(len(backgrounds)))]
             x, _, ends = make_example(rng, bg, [take], negatives, (1, 1), (0, 1), augment=False)
+            clips.append((x, ends))
+    return clips
+
+
+def build_sentence_clips(rng, said, unsaid, backgrounds, negatives, per_sentence):
+    """Clips each holding one held-out sentence as recorded over a background: ``said`` with the
+    word ((samples, [end ms])), ``unsaid`` without; returns [(x, [end_ms])]."""
+    clips = []
+    for kind, sentence in [("labelled", s) for s in said] + [("sentences", s) for s in unsaid]:
+        for _ in range(per_sentence):
+            bg = backgrounds[int(rng.integers(len(backgrounds)))]
+            x, _, ends = make_example(rng, bg, [], negatives, (0, 0), (0, 0), augment=False,
+                                      **{kind: [sentence], f"n_{kind}": (1, 1)})
             clips.append((x, ends))
     return clips
 
@@ -275,8 +406,12 @@ def save(model, out):
 
 # ------------------------------------------------------------------------------------ recording
 
-def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdout, pause_s=1.0):
-    """Record ``n`` takes of ``seconds`` each through the microphone into NEW files in ``folder``."""
+def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdout, pause_s=1.0, prompts=None):
+    """Record ``n`` takes of ``seconds`` each through the microphone into NEW files in ``folder``.
+
+    With ``prompts`` (texts), take i asks you to read ``prompts[i % len(prompts)]`` and is saved as
+    ``sentence-NNN.wav`` with the text beside it in ``sentence-NNN.txt``; else it asks for the word
+    and is saved as ``take-NNN.wav``. No existing file is written over."""
     import soundfile
     from triggerword import listen
     from triggerword.stream import close_quietly
@@ -284,28 +419,33 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stream, rate = open_input(device, None, 1024)
+    stem = "sentence" if prompts else "take"
     paths = []
     index = 1
     try:
         stream.start()
         for i in range(n):
-            print(f"take {i + 1}/{n}: say \"activate\" now ({seconds:.1f} s)", file=out, flush=True)
+            text = prompts[i % len(prompts)] if prompts else None
+            what = f"read \"{text}\"" if text else "say \"activate\""
+            print(f"{stem} {i + 1}/{n}: {what} now ({seconds:.1f} s)", file=out, flush=True)
             x = []
             need = int(seconds * rate)
             while need > 0:
                 data, _ = stream.read(min(need, 1024))
                 x.append(np.asarray(data, dtype=np.float32).reshape(len(data), -1)[:, 0])
                 need -= len(data)
-            while (folder / f"take-{index:03d}.wav").exists():
+            while (folder / f"{stem}-{index:03d}.wav").exists() or (folder / f"{stem}-{index:03d}.txt").exists():
                 index += 1
-            path = folder / f"take-{index:03d}.wav"
+            path = folder / f"{stem}-{index:03d}.wav"
             soundfile.write(path, np.concatenate(x), rate, subtype="PCM_16")
+            if text:
+                path.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
             paths.append(path)
             if pause_s and i + 1 < n:
                 time.sleep(pause_s)
     finally:
         close_quietly(stream)
-    print(f"saved {len(paths)} takes in {folder}", file=out, flush=True)
+    print(f"saved {len(paths)} {stem}s in {folder}", file=out, flush=True)
     return paths
 
 
@@ -319,7 +459,15 @@ def build_parser():
                                      description="Fine-tune the detector on your own recordings of \"activate\".")
     parser.add_argument("takes", nargs="*", metavar="TAKE", help="recordings of you saying \"activate\" (files or folders)")
     parser.add_argument("--record", type=int, metavar="N", help="record N takes through the microphone first")
-    parser.add_argument("--takes-dir", default="my_takes", help="where --record saves takes (default %(default)s)")
+    parser.add_argument("--sentences", nargs="+", action="extend", default=[], metavar="REC",
+                        help="recordings of you reading sentences, with the word or without (files or folders); "
+                             "what each says is in a .txt file beside it, else Whisper transcribes it")
+    parser.add_argument("--record-sentences", type=int, metavar="N",
+                        help="record N sentences through the microphone first, read from prompts (half hold the word)")
+    parser.add_argument("--sentence-seconds", type=float, default=4.0,
+                        help="length of a recorded sentence (default %(default)s)")
+    parser.add_argument("--takes-dir", default="my_takes",
+                        help="where --record and --record-sentences save (default %(default)s)")
     parser.add_argument("--take-seconds", type=float, default=2.0, help="length of a recorded take (default %(default)s)")
     parser.add_argument("--device", help="input device for --record")
     parser.add_argument("--model", metavar="PATH", help="pretrained model_f (default models/model.weights.h5)")
@@ -393,6 +541,14 @@ def main(argv=None, open_input=None):
             files += record_takes(args.record, args.takes_dir, args.take_seconds, args.device, open_input)
         except NoMicrophone as exc:
             return fail(f"no microphone: {exc}")
+    sentence_files = _expand(args.sentences, lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr))
+    if args.record_sentences:
+        from triggerword.listen import NoMicrophone
+        try:
+            sentence_files += record_takes(args.record_sentences, args.takes_dir, args.sentence_seconds,
+                                           args.device, open_input, prompts=PROMPTS)
+        except NoMicrophone as exc:
+            return fail(f"no microphone: {exc}")
     takes, bad = [], 0
     for f in files:
         try:
@@ -413,6 +569,20 @@ def main(argv=None, open_input=None):
         takes.append(x)
     if len(takes) < MIN_TAKES:
         return fail(f"{len(takes)} usable take(s); enroll needs at least {MIN_TAKES} recordings of \"activate\"")
+    said, unsaid = [], []   # your sentences: with the word ((samples, [end ms])), without it (samples)
+    by_whisper = 0
+    for f in sentence_files:
+        try:
+            x, _, ends, how = read_sentence(f)
+        except AudioFileError as exc:
+            bad += 1
+            print(f"triggerword enroll: {exc}", file=sys.stderr)
+            continue
+        by_whisper += how == "whisper"
+        if ends:
+            said.append((x, ends))
+        else:
+            unsaid.append(x)
 
     backgrounds = load_clips(args.backgrounds, args.max_backgrounds, rng, params.CLIP_SAMPLES)
     if not backgrounds:
@@ -428,12 +598,29 @@ def main(argv=None, open_input=None):
     n_hold = min(max(1, n_hold), len(takes) - 1)
     held = [takes[i] for i in order[:n_hold]]
     train = [takes[i] for i in order[n_hold:]]
+    said = [(set_dbfs(x, level), ends) for x, ends in said]
+    unsaid = [set_dbfs(x, level) for x in unsaid]
+    said_order, unsaid_order = rng.permutation(len(said)), rng.permutation(len(unsaid))
+    held_said = [said[i] for i in said_order[:len(said) // 3]]
+    train_said = [said[i] for i in said_order[len(said) // 3:]]
+    held_unsaid = [unsaid[i] for i in unsaid_order[:len(unsaid) // 3]]
+    train_unsaid = [unsaid[i] for i in unsaid_order[len(unsaid) // 3:]]
     say(f"takes: {len(takes)} usable ({len(train)} to train on, {len(held)} held out); "
         f"backgrounds: {len(backgrounds)}; negatives: {len(negatives)}; corpus activates: {len(corpus)}")
+    if said or unsaid:
+        say(f"sentences: {len(said) + len(unsaid)} usable ({len(said)} with the word, {len(unsaid)} without; "
+            f"{len(train_said) + len(train_unsaid)} to train on, {len(held_said) + len(held_unsaid)} held out)")
+    if by_whisper:
+        say(f"  in {by_whisper} of them the word's end comes from Whisper's word times (PocketSphinx could not "
+            "align the text), which put it up to 0.2 s early")
 
     eval_clips = build_eval_clips(rng, held, backgrounds, negatives, args.eval_clips)
     h0, w0, fa0 = recall(weights_before, eval_clips, args.threshold)
     say(f"held-out recall before: {_pct(h0, w0)}, false alarms {fa0}")
+    sentence_clips = build_sentence_clips(rng, held_said, held_unsaid, backgrounds, negatives, args.eval_clips)
+    if sentence_clips:
+        s0 = recall(weights_before, sentence_clips, args.threshold)
+        say(f"held-out sentences before: {_pct(*s0[:2])} words found, false alarms {s0[2]}")
     # a stream of its own, so that the training examples are the same whatever --quiet-clips is
     quiet = build_quiet_clips(np.random.default_rng([args.seed, 1]), backgrounds, negatives, args.quiet_clips)
     q0 = recall(weights_before, quiet, args.threshold)[2]
@@ -441,7 +628,7 @@ def main(argv=None, open_input=None):
         say(f"false alarms before in {_minutes(quiet)} without the word: {q0} ({_per_hour(q0, quiet)})")
 
     x, y = build_examples(rng, args.examples, backgrounds, train, corpus, negatives,
-                          no_word_share=args.no_word_share)
+                          no_word_share=args.no_word_share, said=train_said, unsaid=train_unsaid)
     say(f"fine-tuning on {len(x)} examples, {args.epochs} epoch(s), BatchNormalization frozen ...")
     import keras
     from triggerword.model import freeze_batchnorm, load_model_f, model_f
@@ -460,6 +647,9 @@ def main(argv=None, open_input=None):
     weights_after = weights_from_keras(model)
     h1, w1, fa1 = recall(weights_after, eval_clips, args.threshold)
     say(f"held-out recall after:  {_pct(h1, w1)}, false alarms {fa1}")
+    if sentence_clips:
+        s1 = recall(weights_after, sentence_clips, args.threshold)
+        say(f"held-out sentences after:  {_pct(*s1[:2])} words found, false alarms {s1[2]}")
     if quiet:
         q1 = recall(weights_after, quiet, args.threshold)[2]
         say(f"false alarms after in {_minutes(quiet)} without the word:  {q1} ({_per_hour(q1, quiet)})")
