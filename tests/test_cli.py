@@ -248,10 +248,17 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
             pytest.skip("flite is not installed")
         streamkit.write_wav(sentences / f"s{i}.wav", np.concatenate([np.zeros(4410), x * 16000, np.zeros(4410)]))
         (sentences / f"s{i}.txt").write_text(text)
-    inputs = [*takes.iterdir(), *backgrounds.iterdir(), *sentences.iterdir(), model]
+    dev = tmp_path / "dev"                  # two clips of the workbook's dev set, with their labels
+    dev.mkdir()
+    labels = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())
+    for name in sorted(labels)[:2]:
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+    (dev / "labels.json").write_text(json.dumps({n: labels[n] for n in sorted(labels)[:2]}))
+    inputs = [*takes.iterdir(), *backgrounds.iterdir(), *sentences.iterdir(), *dev.iterdir(), model]
     before = digest(inputs)
     out = tmp_path / "mine.weights.h5"
     common = [str(takes), "--sentences", str(sentences), "--model", str(model), "--backgrounds", str(backgrounds),
+              "--dev", str(dev),
               "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
               "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1", "--quiet-clips", "2"]
     assert enroll.main(common + ["--out", str(out)]) == 0
@@ -262,6 +269,9 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert "5 usable (4 to train on, 1 held out)" in printed
     assert "sentences: 6 usable (3 with the word, 3 without; 4 to train on, 2 held out)" in printed
     assert "held-out sentences before: " in printed and "held-out sentences after: " in printed
+    found = sum(map(len, (labels[n] for n in sorted(labels)[:2])))
+    assert f"other people ({dev}, 2 clips) before: " in printed and f"/{found} (" in printed
+    assert f"other people ({dev}, 2 clips) after: " in printed
     new = stream.load_weights(out)
     old = stream.load_weights(model)
     assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
@@ -304,6 +314,47 @@ def test_enroll_examples_without_the_word_hold_no_labels_and_the_share_is_checke
     with pytest.raises(SystemExit):
         enroll.main([str(tmp_path), "--model", str(model), "--no-word-share", "1"])
     assert "--no-word-share 1: a share from 0 up to (not including) 1" in capsys.readouterr().err
+
+
+def test_enroll_checks_on_other_people(tmp_path, capsys):
+    """The dev set of other people is read with its labels, an unreadable clip skipped with a warning
+    naming it; a missing folder, or one without labels, skips that check; its warning says where."""
+    assert "on other people's sentences (dev) 5 times" in \
+        enroll.false_alarm_warning(1, 5, "on other people's sentences (dev)")
+    assert enroll.load_dev(str(tmp_path / "none")) == [] and enroll.load_dev(str(tmp_path)) == []
+    labels = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())
+    names = sorted(labels)[:2]
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for name in names:
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+    (dev / "broken.wav").write_bytes(b"RIFF....WAVEfmt ")
+    (dev / "labels.json").write_text(json.dumps({**{n: labels[n] for n in names}, "broken.wav": [1000]}))
+    clips = enroll.load_dev(str(dev))
+    assert [ends for _, ends in clips] == [labels[n] for n in names]
+    assert all(x.shape == (params.TX, params.N_FREQ) for x, _ in clips)
+    assert "broken.wav" in capsys.readouterr().err
+    (dev / "labels.json").write_text("{not json")
+    assert enroll.load_dev(str(dev)) == []
+    assert f"{dev}/labels.json: " in capsys.readouterr().err
+
+
+def test_enroll_scores_other_people_as_evaluate_does():
+    """enroll's check on the dev set (the streaming detector's numpy weights) counts the hits and
+    false alarms that ``triggerword evaluate`` counts with Keras, clip for clip, for the shipped model."""
+    from triggerword import evaluate as ev
+    from triggerword.model import load_model_f
+    folder = str(ROOT / "raw_data" / "dev")
+    clips = enroll.load_dev(folder)[:8]
+    assert len(clips) == 8
+    shipped = ROOT / "models" / "model.weights.h5"
+    weights = stream.load_weights(shipped)
+    probs = list(ev.predict_keras(load_model_f(shipped), [x for x, _ in clips]))
+    for (x, ends), p in zip(clips, probs):
+        s = ev.score_clips([p], [ends])
+        assert enroll.recall(weights, [(x, ends)], 0.5) == (s["hits"], s["hits"] + s["misses"], s["false_alarms"])
+    total = ev.score_clips(probs, [ends for _, ends in clips])
+    assert total["hits"] > 0                   # the shipped model finds words in its own dev set
 
 
 def _corpus_texts():
