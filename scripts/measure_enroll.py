@@ -112,6 +112,7 @@ def main(argv=None):
     parser.add_argument("--out", default="cache/enroll-check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-word-share", type=float, default=None, help="passed to enroll (default: enroll's)")
+    parser.add_argument("--tries", type=int, default=None, help="passed to enroll (default: enroll's)")
     args = parser.parse_args(argv)
     for folder in (os.path.join(args.set, "engine"), os.path.join(args.set, "fa"),
                    os.path.join(args.heldout, "engine"), os.path.join(args.heldout, "fa")):
@@ -124,6 +125,7 @@ def main(argv=None):
     takes = make_takes(args.voice, args.takes, os.path.join(args.out, "takes"), args.seed)
     tuned = os.path.join(args.out, "enrolled.weights.h5")
     extra = [] if args.no_word_share is None else ["--no-word-share", str(args.no_word_share)]
+    extra += [] if args.tries is None else ["--tries", str(args.tries)]
     if args.sentences:
         extra += ["--sentences"] + make_takes(args.voice, args.sentences, os.path.join(args.out, "takes"),
                                               args.seed, texts=enroll.PROMPTS)

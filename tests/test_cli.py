@@ -1,6 +1,7 @@
 """The ``triggerword detect | listen | enroll`` commands: output formats, bad input, no file changed."""
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -277,6 +278,17 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
     assert digest(inputs) == before
 
+    # two tries: each reported, one kept, a new model written; none is refused before any work
+    assert enroll.main(common + ["--out", str(tmp_path / "two.weights.h5"), "--tries", "2", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "try 1/2: fine-tuning on 4 examples" in printed and "try 2/2: trained in" in printed
+    assert re.search(r"keeping try [12]: the fewest false alarms", printed)
+    assert stream.load_weights(tmp_path / "two.weights.h5").gru1_u.shape == new.gru1_u.shape
+    with pytest.raises(SystemExit):
+        enroll.main(common + ["--out", str(tmp_path / "none.weights.h5"), "--tries", "0"])
+    assert "--tries 0: at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "none.weights.h5").exists()
+
     # the output exists: refused without --force; a models/ folder is refused even with --force
     assert enroll.main(common + ["--out", str(out)]) == 1
     assert "already exists" in capsys.readouterr().err
@@ -314,6 +326,17 @@ def test_enroll_examples_without_the_word_hold_no_labels_and_the_share_is_checke
     with pytest.raises(SystemExit):
         enroll.main([str(tmp_path), "--model", str(model), "--no-word-share", "1"])
     assert "--no-word-share 1: a share from 0 up to (not including) 1" in capsys.readouterr().err
+
+
+def test_enroll_keeps_the_try_with_the_fewest_false_alarms_then_the_most_words():
+    checks = lambda *rows: dict(zip(("takes", "sentences", "quiet", "dev"), rows))  # noqa: E731
+    quiet_few = checks((2, 8, 0), (1, 8, 0), (0, 0, 1), (20, 26, 3))     # 4 false alarms, 23 words
+    keen = checks((8, 8, 0), (8, 8, 0), (0, 0, 0), (26, 26, 5))          # 5 false alarms, 42 words
+    same_more = checks((3, 8, 1), (1, 8, 0), (0, 0, 0), (20, 26, 3))     # 4 false alarms, 24 words
+    tries = [keen, quiet_few, same_more]
+    assert min(range(3), key=lambda k: enroll.try_rank(tries[k])) == 2
+    assert min(range(2), key=lambda k: enroll.try_rank([keen, quiet_few][k])) == 1
+    assert min(range(2), key=lambda k: enroll.try_rank([quiet_few, quiet_few][k])) == 0
 
 
 def test_enroll_checks_on_other_people(tmp_path, capsys):
