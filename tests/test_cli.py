@@ -282,8 +282,14 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert enroll.main(common + ["--out", str(tmp_path / "two.weights.h5"), "--tries", "2", "--seed", "3"]) == 0
     printed = capsys.readouterr().out
     assert "try 1/2: fine-tuning on 4 examples" in printed and "try 2/2: trained in" in printed
-    assert re.search(r"keeping try [12]: the fewest false alarms", printed)
-    assert stream.load_weights(tmp_path / "two.weights.h5").gru1_u.shape == new.gru1_u.shape
+    kept = re.search(r"keeping try ([12]): the fewest false alarms", printed)
+    assert kept
+    # the file written is the kept try's model: try 1 is what --tries 1 makes with the same seed
+    assert enroll.main(common + ["--out", str(tmp_path / "one.weights.h5"), "--seed", "3"]) == 0
+    capsys.readouterr()
+    two, one = stream.load_weights(tmp_path / "two.weights.h5"), stream.load_weights(tmp_path / "one.weights.h5")
+    assert two.gru1_u.shape == new.gru1_u.shape
+    assert np.array_equal(two.gru1_u, one.gru1_u) == (kept.group(1) == "1")
     with pytest.raises(SystemExit):
         enroll.main(common + ["--out", str(tmp_path / "none.weights.h5"), "--tries", "0"])
     assert "--tries 0: at least 1" in capsys.readouterr().err

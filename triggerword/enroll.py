@@ -685,7 +685,7 @@ def main(argv=None, open_input=None):
     import keras
     from triggerword.model import freeze_batchnorm, load_model_f, model_f
     from triggerword.stream import weights_from_keras
-    tries = []
+    best = None  # (rank, try number, model, checks): only the best try so far stays in memory
     for k in range(args.tries):
         # try 1 draws its examples from the run's own stream (so --tries 1 is enroll as it always was);
         # each later try from a stream of its own, with its own Keras seed
@@ -709,15 +709,16 @@ def main(argv=None, open_input=None):
                   "sentences": recall(weights, sentence_clips, args.threshold) if sentence_clips else (0, 0, 0),
                   "quiet": recall(weights, quiet, args.threshold) if quiet else (0, 0, 0),
                   "dev": recall(weights, dev, args.threshold) if dev else (0, 0, 0)}
-        tries.append((model, checks))
+        if best is None or try_rank(checks) < best[0]:  # a tie keeps the earlier try
+            best = (try_rank(checks), k, model, checks)
+        del model, history, x, y
         if args.tries > 1:
             say(f"{head}held-out takes {_pct(*checks['takes'][:2])}, sentences {_pct(*checks['sentences'][:2])}, "
                 f"other people {_pct(*checks['dev'][:2])}; false alarms {sum(c[2] for c in checks.values())} "
                 "in all the checks")
-    best = min(range(len(tries)), key=lambda k: try_rank(tries[k][1]))
-    model, checks = tries[best]
+    _, k, model, checks = best
     if args.tries > 1:
-        say(f"keeping try {best + 1}: the fewest false alarms in the checks, then the most words found")
+        say(f"keeping try {k + 1}: the fewest false alarms in the checks, then the most words found")
 
     h1, w1, fa1 = checks["takes"]
     say(f"held-out recall after:  {_pct(h1, w1)}, false alarms {fa1}")
