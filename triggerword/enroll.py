@@ -709,8 +709,9 @@ def main(argv=None, open_input=None):
                   "sentences": recall(weights, sentence_clips, args.threshold) if sentence_clips else (0, 0, 0),
                   "quiet": recall(weights, quiet, args.threshold) if quiet else (0, 0, 0),
                   "dev": recall(weights, dev, args.threshold) if dev else (0, 0, 0)}
-        if best is None or try_rank(checks) < best[0]:  # a tie keeps the earlier try
-            best = (try_rank(checks), k, model, checks)
+        rank = try_rank(checks)
+        if best is None or rank < best[0]:  # a tie keeps the earlier try
+            best = (rank, k, model, checks)
         del model, history, x, y
         if args.tries > 1:
             say(f"{head}held-out takes {_pct(*checks['takes'][:2])}, sentences {_pct(*checks['sentences'][:2])}, "
