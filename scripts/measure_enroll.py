@@ -18,7 +18,8 @@ below), written to ``<--out>/takes/sentence-NN.wav`` with the text beside each i
 ``triggerword enroll --record-sentences`` saves them, and given to enroll's ``--sentences``. The model
 before and after is then scored, at 0.5, on:
 
-- the speaker's sentences with the word, read whole (``<--set>/engine``: 40 clips, their own labels);
+- the speaker's sentences with the word, read whole (``<--set>/engine``: 40 clips, their own labels;
+  ``<--set>/neural`` for a Kokoro speaker, made with ``--dev 0 --neural 40`` instead of ``--dev 40``);
 - the speaker's own talk without the word (``<--set>/fa``: 10 minutes), as false alarms per hour;
 - everybody else: the dev set (``raw_data/dev``), the held-out engine's other voices and the near-miss
   hour (``cache/heldout``), so that a gain for one voice is not paid for by the others.
@@ -57,8 +58,10 @@ def make_takes(voice, n, folder, seed, texts=None):
     paths = []
     for i in range(n):
         text = texts[i % len(texts)] if texts else "activate"
-        x = tts.synthesize(text, row, {"stretch": float(rng.uniform(0.9, 1.4)),
-                                       "f0": float(rng.uniform(100, 120))})
+        stretch = float(rng.uniform(0.9, 1.4))
+        # flite reads stretch and f0; Kokoro has no pitch setting and reads speed (lower is slower)
+        x = tts.synthesize(text, row, {"stretch": stretch, "f0": float(rng.uniform(100, 120)),
+                                       "speed": round(1.0 / stretch, 3)})
         if x is None:
             raise SystemExit(f"measure_enroll: {voice} could not say {text!r} (is its engine installed?)")
         gap = np.zeros(int(rng.uniform(0.2, 0.5) * params.SAMPLE_RATE), np.float32)
@@ -84,6 +87,16 @@ def labelled(folder, exclude_voice=None):
         by_clip = ev._clip_voices(folder)
         names = [n for n in names if by_clip.get(n) != exclude_voice]
     return names, [labels[n] for n in names]
+
+
+def speaker_sentences(folder):
+    """The speaker's sentences with the word: ``engine/`` for a flite voice (``--dev``), ``neural/`` for a
+    Kokoro one (``--neural``), whichever holds clips."""
+    for sub in ("engine", "neural"):
+        path = os.path.join(folder, sub)
+        if os.path.isdir(path) and any(n.endswith(".wav") for n in os.listdir(path)):
+            return path
+    return os.path.join(folder, "engine")
 
 
 def scores(model, sets, fa_sets):
@@ -114,7 +127,8 @@ def main(argv=None):
     parser.add_argument("--no-word-share", type=float, default=None, help="passed to enroll (default: enroll's)")
     parser.add_argument("--tries", type=int, default=None, help="passed to enroll (default: enroll's)")
     args = parser.parse_args(argv)
-    for folder in (os.path.join(args.set, "engine"), os.path.join(args.set, "fa"),
+    own = speaker_sentences(args.set)
+    for folder in (own, os.path.join(args.set, "fa"),
                    os.path.join(args.heldout, "engine"), os.path.join(args.heldout, "fa")):
         if not os.path.isdir(folder):
             raise SystemExit(f"measure_enroll: {folder}: missing; make it with the commands at the top of "
@@ -133,7 +147,7 @@ def main(argv=None):
     if rc:
         raise SystemExit(f"measure_enroll: triggerword enroll failed ({rc})")
     engine = os.path.join(args.heldout, "engine")
-    sets = [("speaker's sentences", os.path.join(args.set, "engine"), *labelled(os.path.join(args.set, "engine"))),
+    sets = [("speaker's sentences", own, *labelled(own)),
             ("dev set", "raw_data/dev", *labelled("raw_data/dev")),
             ("held-out engine, other voices", engine, *labelled(engine, exclude_voice=voice))]
     fa_sets = [("speaker's own talk", os.path.join(args.set, "fa")), ("near-miss hour", os.path.join(args.heldout, "fa"))]

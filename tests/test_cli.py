@@ -263,7 +263,7 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
               "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
               "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1", "--quiet-clips", "2"]
     assert enroll.main(common + ["--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
     assert "held-out recall before:" in printed and "held-out recall after:" in printed
     assert "false alarms before in 20 s without the word:" in printed
     assert "false alarms after in 20 s without the word:" in printed
@@ -273,6 +273,11 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     found = sum(map(len, (labels[n] for n in sorted(labels)[:2])))
     assert f"other people ({dev}, 2 clips) before: " in printed and f"/{found} (" in printed
     assert f"other people ({dev}, 2 clips) after: " in printed
+    # the sentences' warning comes exactly when fewer of their words are found after; with sentences
+    # there is no advice to record them
+    hits = [int(re.search(rf"held-out sentences {when}: +(\d+)/", printed).group(1)) for when in ("before", "after")]
+    assert ("fewer of the words in your held-out sentences" in err) == (hits[1] < hits[0]), (hits, err)
+    assert "record sentences too" not in printed
     new = stream.load_weights(out)
     old = stream.load_weights(model)
     assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
@@ -290,6 +295,11 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     two, one = stream.load_weights(tmp_path / "two.weights.h5"), stream.load_weights(tmp_path / "one.weights.h5")
     assert two.gru1_u.shape == new.gru1_u.shape
     assert np.array_equal(two.gru1_u, one.gru1_u) == (kept.group(1) == "1")
+    # takes alone: the advice to record sentences, since nothing checks the word in fluent speech
+    takes_only = [a for a in common if a not in ("--sentences", str(sentences))]
+    assert enroll.main(takes_only + ["--out", str(tmp_path / "takes.weights.h5")]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out sentences" not in printed and "record sentences too (--record-sentences 16)" in printed
     with pytest.raises(SystemExit):
         enroll.main(common + ["--out", str(tmp_path / "none.weights.h5"), "--tries", "0"])
     assert "--tries 0: at least 1" in capsys.readouterr().err
@@ -329,6 +339,12 @@ def test_enroll_examples_without_the_word_hold_no_labels_and_the_share_is_checke
     assert enroll.false_alarm_warning(5, 3) is None and enroll.false_alarm_warning(6, 12) is None
     for before, after in ((2, 5), (0, 3), (2, 19), (6, 13)):
         assert "fires on audio without the word" in enroll.false_alarm_warning(before, after), (before, after)
+    # the held-out sentences: a warning when fewer of their words are found (awb's 7/8 -> 4/8), none
+    # when as many or more are (rms 0/8 -> 8/8, hf_beta 8/8 -> 8/8), none without held-out sentences
+    for before, after in (((0, 8), (8, 8)), ((8, 8), (8, 8)), ((0, 0), (0, 0))):
+        assert enroll.sentences_warning(before, after) is None, (before, after)
+    for before, after in (((7, 8), (4, 8)), ((8, 8), (7, 8))):
+        assert f"({before[0]}/{before[1]} -> {after[0]}/{after[1]})" in enroll.sentences_warning(before, after)
     with pytest.raises(SystemExit):
         enroll.main([str(tmp_path), "--model", str(model), "--no-word-share", "1"])
     assert "--no-word-share 1: a share from 0 up to (not including) 1" in capsys.readouterr().err
