@@ -24,6 +24,10 @@ before and after is then scored, at 0.5, on:
 - everybody else: the dev set (``raw_data/dev``), the held-out engine's other voices and the near-miss
   hour (``cache/heldout``), so that a gain for one voice is not paid for by the others.
 
+With ``--talk-clips N`` the first N clips of the speaker's own talk are given to enroll's ``--talk``
+(its check of false alarms in your own voice, which ``--tries`` ranks on too), and the own-talk figure
+is measured on the remaining clips only.
+
 Nothing is written outside ``--out`` (default ``cache/enroll-check``), which must not exist yet.
 """
 import argparse
@@ -105,8 +109,8 @@ def scores(model, sets, fa_sets):
         _, feats = ev.read_clips(folder, names, warn=lambda m: None)
         s = ev.score_clips(list(ev.predict_keras(model, feats)), truths)
         out[label] = {k: s[k] for k in ("precision", "recall", "f1", "hits", "false_alarms", "misses")}
-    for label, folder in fa_sets:
-        _, feats = ev.read_clips(folder, warn=lambda m: None)
+    for label, folder, names in fa_sets:
+        _, feats = ev.read_clips(folder, names, warn=lambda m: None)
         out[label] = {"fa_per_hour": ev.false_alarms_per_hour(list(ev.predict_keras(model, feats))),
                       "clips": len(feats)}
     return out
@@ -126,6 +130,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-word-share", type=float, default=None, help="passed to enroll (default: enroll's)")
     parser.add_argument("--tries", type=int, default=None, help="passed to enroll (default: enroll's)")
+    parser.add_argument("--talk-clips", type=int, default=0,
+                        help="the first N clips of the speaker's own talk (<--set>/fa) go to enroll's --talk; the "
+                             "own-talk figure is then measured on the others only (default %(default)s)")
     args = parser.parse_args(argv)
     own = speaker_sentences(args.set)
     for folder in (own, os.path.join(args.set, "fa"),
@@ -143,6 +150,13 @@ def main(argv=None):
     if args.sentences:
         extra += ["--sentences"] + make_takes(args.voice, args.sentences, os.path.join(args.out, "takes"),
                                               args.seed, texts=enroll.PROMPTS)
+    own_talk = os.path.join(args.set, "fa")
+    talk_names = sorted(n for n in os.listdir(own_talk) if n.endswith(".wav"))
+    if args.talk_clips:
+        if not 0 < args.talk_clips < len(talk_names):
+            raise SystemExit(f"measure_enroll: --talk-clips {args.talk_clips}: from 1 to {len(talk_names) - 1}")
+        extra += ["--talk"] + [os.path.join(own_talk, n) for n in talk_names[:args.talk_clips]]
+        talk_names = talk_names[args.talk_clips:]
     rc = enroll.main(takes + ["--model", args.model, "--out", tuned, "--seed", str(args.seed)] + extra)
     if rc:
         raise SystemExit(f"measure_enroll: triggerword enroll failed ({rc})")
@@ -150,8 +164,8 @@ def main(argv=None):
     sets = [("speaker's sentences", own, *labelled(own)),
             ("dev set", "raw_data/dev", *labelled("raw_data/dev")),
             ("held-out engine, other voices", engine, *labelled(engine, exclude_voice=voice))]
-    fa_sets = [("speaker's own talk", os.path.join(args.set, "fa")), ("near-miss hour", os.path.join(args.heldout, "fa"))]
-    result = {"voice": voice, "takes": len(takes), "sentences": args.sentences}
+    fa_sets = [("speaker's own talk", own_talk, talk_names), ("near-miss hour", os.path.join(args.heldout, "fa"), None)]
+    result = {"voice": voice, "takes": len(takes), "sentences": args.sentences, "talk_clips": args.talk_clips}
     for when, path in (("before", args.model), ("after", tuned)):
         result[when] = scores(load_model_f(path), sets, fa_sets)
     with open(os.path.join(args.out, "scores.json"), "w") as f:
@@ -162,7 +176,7 @@ def main(argv=None):
         print(f"  {label} ({len(names)} clips, {sum(map(len, truths))} words): recall {b['recall']:.3f} -> "
               f"{a['recall']:.3f}, F1 {b['f1']:.3f} -> {a['f1']:.3f} (false alarms {b['false_alarms']} -> "
               f"{a['false_alarms']})")
-    for label, _ in fa_sets:
+    for label, _, _ in fa_sets:
         b, a = result["before"][label], result["after"][label]
         print(f"  {label} ({b['clips']} clips of 10 s): false alarms per hour {b['fa_per_hour']:.0f} -> "
               f"{a['fa_per_hour']:.0f}")

@@ -249,17 +249,24 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
             pytest.skip("flite is not installed")
         streamkit.write_wav(sentences / f"s{i}.wav", np.concatenate([np.zeros(4410), x * 16000, np.zeros(4410)]))
         (sentences / f"s{i}.txt").write_text(text)
+    talk = tmp_path / "talk.wav"            # the sentences without the word, twice over: the speaker's talk
+    import soundfile
+    spoken = [soundfile.read(str(sentences / f"s{i}.wav"))[0] * 32768 for i in (1, 3, 5)] * 2
+    talk_x = np.concatenate([np.concatenate([x, np.zeros(22050)]) for x in spoken])
+    streamkit.write_wav(talk, talk_x)
+    n_talk = sum(len(talk_x[k:k + params.CLIP_SAMPLES]) >= params.SAMPLE_RATE
+                 for k in range(0, len(talk_x), params.CLIP_SAMPLES))
     dev = tmp_path / "dev"                  # two clips of the workbook's dev set, with their labels
     dev.mkdir()
     labels = json.loads((ROOT / "raw_data" / "dev" / "labels.json").read_text())
     for name in sorted(labels)[:2]:
         shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
     (dev / "labels.json").write_text(json.dumps({n: labels[n] for n in sorted(labels)[:2]}))
-    inputs = [*takes.iterdir(), *backgrounds.iterdir(), *sentences.iterdir(), *dev.iterdir(), model]
+    inputs = [*takes.iterdir(), *backgrounds.iterdir(), *sentences.iterdir(), *dev.iterdir(), talk, model]
     before = digest(inputs)
     out = tmp_path / "mine.weights.h5"
     common = [str(takes), "--sentences", str(sentences), "--model", str(model), "--backgrounds", str(backgrounds),
-              "--dev", str(dev),
+              "--dev", str(dev), "--talk", str(talk),
               "--negatives", str(tmp_path / "none"), "--activates", str(tmp_path / "none"),
               "--examples", "4", "--epochs", "1", "--batch-size", "2", "--eval-clips", "1", "--quiet-clips", "2"]
     assert enroll.main(common + ["--out", str(out)]) == 0
@@ -278,6 +285,8 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     hits = [int(re.search(rf"held-out sentences {when}: +(\d+)/", printed).group(1)) for when in ("before", "after")]
     assert ("fewer of the words in your held-out sentences" in err) == (hits[1] < hits[0]), (hits, err)
     assert "record sentences too" not in printed
+    assert f"false alarms before in {n_talk * 10} s of your talk: " in printed
+    assert f"false alarms after in {n_talk * 10} s of your talk: " in printed
     new = stream.load_weights(out)
     old = stream.load_weights(model)
     assert not np.allclose(new.gru1_u, old.gru1_u)                 # trained
@@ -296,10 +305,17 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     assert two.gru1_u.shape == new.gru1_u.shape
     assert np.array_equal(two.gru1_u, one.gru1_u) == (kept.group(1) == "1")
     # takes alone: the advice to record sentences, since nothing checks the word in fluent speech
-    takes_only = [a for a in common if a not in ("--sentences", str(sentences))]
+    takes_only = [a for a in common if a not in ("--sentences", str(sentences), "--talk", str(talk))]
     assert enroll.main(takes_only + ["--out", str(tmp_path / "takes.weights.h5")]) == 0
     printed = capsys.readouterr().out
     assert "held-out sentences" not in printed and "record sentences too (--record-sentences 16)" in printed
+    assert "of your talk" not in printed
+    # talk with nothing usable in it: refused before any training, naming what was given
+    silent = tmp_path / "silent.wav"
+    streamkit.write_wav(silent, np.zeros(5 * params.SAMPLE_RATE))
+    assert enroll.main(takes_only + ["--out", str(tmp_path / "silent.weights.h5"), "--talk", str(silent)]) == 1
+    assert f"--talk: no usable audio in {silent}" in capsys.readouterr().err
+    assert not (tmp_path / "silent.weights.h5").exists()
     with pytest.raises(SystemExit):
         enroll.main(common + ["--out", str(tmp_path / "none.weights.h5"), "--tries", "0"])
     assert "--tries 0: at least 1" in capsys.readouterr().err
@@ -359,6 +375,30 @@ def test_enroll_keeps_the_try_with_the_fewest_false_alarms_then_the_most_words()
     assert min(range(3), key=lambda k: enroll.try_rank(tries[k])) == 2
     assert min(range(2), key=lambda k: enroll.try_rank([keen, quiet_few][k])) == 1
     assert min(range(2), key=lambda k: enroll.try_rank([quiet_few, quiet_few][k])) == 0
+
+
+def test_enroll_cuts_your_talk_into_clips_and_skips_what_it_cannot_use(tmp_path):
+    """25.5 s of talk make 3 clips (the last 5.5 s padded); 20.5 s make 2 (the 0.5 s left is under
+    1 s); a silent file none; a broken file is skipped with a warning naming it."""
+    rng = np.random.default_rng(0)
+    rate = params.SAMPLE_RATE
+    for name, seconds in (("long.wav", 25.5), ("short.wav", 20.5)):
+        streamkit.write_wav(tmp_path / name, rng.standard_normal(int(seconds * rate)) * 3000)
+    streamkit.write_wav(tmp_path / "silent.wav", np.zeros(12 * rate))
+    (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEfmt ")
+    warned = []
+    clips = enroll.load_talk([tmp_path / "long.wav"], warned.append)
+    assert len(clips) == 3 and all(x.shape == (params.TX, params.N_FREQ) and ends == [] for x, ends in clips)
+    assert len(enroll.load_talk([tmp_path / "short.wav"], warned.append)) == 2
+    assert enroll.load_talk([tmp_path / "silent.wav"], warned.append) == []
+    assert warned == []
+    assert enroll.load_talk([tmp_path / "broken.wav"], warned.append) == []
+    assert len(warned) == 1 and "broken.wav" in warned[0]
+    # a clip's level does not matter: each is set to -20 dBFS as the evaluator sets its clips
+    streamkit.write_wav(tmp_path / "quiet.wav", rng.standard_normal(10 * rate) * 300)
+    streamkit.write_wav(tmp_path / "loud.wav", rng.standard_normal(10 * rate) * 3000)
+    quiet, loud = (enroll.load_talk([tmp_path / n], warned.append)[0][0] for n in ("quiet.wav", "loud.wav"))
+    assert abs(float(np.mean(quiet)) - float(np.mean(loud))) < 0.5
 
 
 def test_enroll_checks_on_other_people(tmp_path, capsys):
