@@ -515,7 +515,7 @@ def test_read_sentence_finds_where_the_word_ends(tmp_path):
     assert -0.25 <= ends[0] / 1000 - (truth - lead_kept) <= 0.05, (ends, truth)
 
 
-def test_recorded_sentences_get_their_prompt_beside_them_and_no_file_is_overwritten(tmp_path):
+def test_recorded_sentences_get_their_prompt_beside_them_and_no_file_is_overwritten(tmp_path, capsys):
     """--record-sentences through a stand-in microphone: each take asks for the next prompt, is saved
     as a new sentence-NNN.wav with the prompt in sentence-NNN.txt (what read_sentence aligns), and
     files already there are skipped over, not replaced."""
@@ -538,6 +538,30 @@ def test_recorded_sentences_get_their_prompt_beside_them_and_no_file_is_overwrit
     lines = out.getvalue().splitlines()
     assert lines[0] == f'sentence 1/2: read "{enroll.PROMPTS[0]}" now (1.5 s)'
     assert lines[-1] == f"saved 2 sentences in {folder}" and fake.closed
+    # --record-talk: one take of talk, asked for without the word, saved as a new talk-NNN.wav, no text
+    (folder / "talk-001.wav").write_bytes(b"earlier talk")
+    fake, out = FakeInput(rng.standard_normal(5 * params.SAMPLE_RATE) * 1000), io.StringIO()
+    paths = enroll.record_takes(1, folder, 2.5, open_input=lambda device, rate, block: (fake, 44100), out=out,
+                                pause_s=0, talk=True)
+    assert [p.name for p in paths] == ["talk-002.wav"] and not (folder / "talk-002.txt").exists()
+    assert read_wav(paths[0])[1].shape[0] == int(2.5 * params.SAMPLE_RATE)
+    assert (folder / "talk-001.wav").read_bytes() == b"earlier talk"
+    assert out.getvalue().splitlines()[0] == \
+        'talk 1/1: talk as you usually do, or read anything aloud, without saying "activate", now (2.5 s)'
+    with pytest.raises(SystemExit):
+        enroll.main([str(folder), "--record-talk", "0"])
+    assert "--record-talk 0: seconds, more than 0" in capsys.readouterr().err
+    # through the command: the talk is recorded into --takes-dir before the takes are read (one take
+    # here, too few, so nothing is trained and no model written)
+    one = tmp_path / "one"
+    one.mkdir()
+    streamkit.write_wav(one / "take.wav", rng.standard_normal(params.SAMPLE_RATE) * 1000)
+    fake = FakeInput(rng.standard_normal(5 * params.SAMPLE_RATE) * 1000)
+    assert enroll.main([str(one), "--record-talk", "1.5", "--takes-dir", str(tmp_path / "rec"),
+                        "--out", str(tmp_path / "m.weights.h5")],
+                       open_input=lambda device, rate, block: (fake, 44100)) == 1
+    assert [p.name for p in (tmp_path / "rec").iterdir()] == ["talk-001.wav"] and fake.closed
+    assert "1 usable take(s)" in capsys.readouterr().err and not (tmp_path / "m.weights.h5").exists()
 
 
 def test_enroll_sentence_clips_label_the_word_where_it_ends():

@@ -493,12 +493,14 @@ def save(model, out):
 
 # ------------------------------------------------------------------------------------ recording
 
-def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdout, pause_s=1.0, prompts=None):
+def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdout, pause_s=1.0, prompts=None,
+                 talk=False):
     """Record ``n`` takes of ``seconds`` each through the microphone into NEW files in ``folder``.
 
     With ``prompts`` (texts), take i asks you to read ``prompts[i % len(prompts)]`` and is saved as
-    ``sentence-NNN.wav`` with the text beside it in ``sentence-NNN.txt``; else it asks for the word
-    and is saved as ``take-NNN.wav``. No existing file is written over."""
+    ``sentence-NNN.wav`` with the text beside it in ``sentence-NNN.txt``; with ``talk``, it asks you to
+    talk without saying the word and is saved as ``talk-NNN.wav``; else it asks for the word and is
+    saved as ``take-NNN.wav``. No existing file is written over."""
     import soundfile
     from triggerword import listen
     from triggerword.stream import close_quietly
@@ -506,14 +508,15 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stream, rate = open_input(device, None, 1024)
-    stem = "sentence" if prompts else "take"
+    stem = "talk" if talk else "sentence" if prompts else "take"
     paths = []
     index = 1
     try:
         stream.start()
         for i in range(n):
-            text = prompts[i % len(prompts)] if prompts else None
-            what = f"read \"{text}\"" if text else "say \"activate\""
+            text = prompts[i % len(prompts)] if prompts and not talk else None
+            what = ("talk as you usually do, or read anything aloud, without saying \"activate\"," if talk
+                    else f"read \"{text}\"" if text else "say \"activate\"")
             print(f"{stem} {i + 1}/{n}: {what} now ({seconds:.1f} s)", file=out, flush=True)
             x = []
             need = int(seconds * rate)
@@ -556,6 +559,8 @@ def build_parser():
     parser.add_argument("--talk", nargs="+", action="extend", default=[], metavar="REC",
                         help="recordings of you talking without saying \"activate\" (files or folders, any length): "
                              "false alarms in them are counted before and after, and --tries ranks on them too")
+    parser.add_argument("--record-talk", type=float, metavar="S",
+                        help="record S seconds of you talking without the word first, for --talk")
     parser.add_argument("--takes-dir", default="my_takes",
                         help="where --record and --record-sentences save (default %(default)s)")
     parser.add_argument("--take-seconds", type=float, default=2.0, help="length of a recorded take (default %(default)s)")
@@ -613,6 +618,8 @@ def main(argv=None, open_input=None):
     args = parser.parse_args(argv)
     if args.tries < 1:
         parser.error(f"--tries {args.tries}: at least 1")
+    if args.record_talk is not None and not args.record_talk > 0:
+        parser.error(f"--record-talk {args.record_talk:g}: seconds, more than 0")
     if not 0 <= args.no_word_share < 1:
         parser.error(f"--no-word-share {args.no_word_share:g}: a share from 0 up to (not including) 1")
     say = lambda *a: print(*a, flush=True)  # noqa: E731
@@ -645,6 +652,12 @@ def main(argv=None, open_input=None):
         try:
             sentence_files += record_takes(args.record_sentences, args.takes_dir, args.sentence_seconds,
                                            args.device, open_input, prompts=PROMPTS)
+        except NoMicrophone as exc:
+            return fail(f"no microphone: {exc}")
+    if args.record_talk:
+        from triggerword.listen import NoMicrophone
+        try:
+            args.talk += record_takes(1, args.takes_dir, args.record_talk, args.device, open_input, talk=True)
         except NoMicrophone as exc:
             return fail(f"no microphone: {exc}")
     takes, bad = [], 0
