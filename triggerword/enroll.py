@@ -425,9 +425,9 @@ def sentences_warning(before, after):
     it; the held-out takes, said alone, can rise while it falls. Measured with
     ``scripts/measure_enroll.py`` (run78, at 0.5), against the speaker's 40 sentences read whole (39
     for ``hf_beta``): with 16 sentences, seed 0, the held-out sentences pointed the same way for all
-    three speakers tried:
-    flite's ``rms`` 0/8 -> 8/8 (recall 0.000 -> 0.300), ``awb`` 7/8 -> 4/8 (0.650 -> 0.525), Kokoro's
-    ``hf_beta`` 8/8 -> 8/8 (0.923 -> 0.923), and on seed 1 4/8 -> 8/8 (0.923 -> 0.974). With takes
+    three speakers tried: flite's ``rms`` 0/8 -> 8/8 (recall 0.000 -> 0.300), ``awb`` 7/8 -> 4/8
+    (0.650 -> 0.525), Kokoro's ``hf_beta`` 8/8 -> 8/8 (0.923 -> 0.923), and on seed 1 4/8 -> 8/8
+    (0.923 -> 0.974). With takes
     only, ``hf_beta``'s held-out takes went 8/8 -> 8/8 (seed 0) and 4/8 -> 8/8 (seed 1) while its
     sentences fell 0.923 -> 0.615 both times. With ``--tries 2`` the checks choose the try, so they
     flatter it: ``awb``'s held-out sentences 7/8 -> 8/8 while its 40 went 0.650 -> 0.450."""
@@ -562,7 +562,7 @@ def build_parser():
     parser.add_argument("--record-talk", type=float, metavar="S",
                         help="record S seconds of you talking without the word first, for --talk")
     parser.add_argument("--takes-dir", default="my_takes",
-                        help="where --record and --record-sentences save (default %(default)s)")
+                        help="where --record, --record-sentences and --record-talk save (default %(default)s)")
     parser.add_argument("--take-seconds", type=float, default=2.0, help="length of a recorded take (default %(default)s)")
     parser.add_argument("--device", help="input device for --record")
     parser.add_argument("--model", metavar="PATH", help="pretrained model_f (default models/model.weights.h5)")
