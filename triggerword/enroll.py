@@ -623,7 +623,8 @@ def main(argv=None, open_input=None):
     if not 0 <= args.no_word_share < 1:
         parser.error(f"--no-word-share {args.no_word_share:g}: a share from 0 up to (not including) 1")
     say = lambda *a: print(*a, flush=True)  # noqa: E731
-    fail = lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr) or 1  # noqa: E731
+    warn = lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr)  # noqa: E731
+    fail = lambda msg: warn(msg) or 1  # noqa: E731
     from triggerword.model import ModelFileError
     from triggerword.stream import default_model_path, load_weights
     model_path = Path(args.model) if args.model else default_model_path()
@@ -639,25 +640,17 @@ def main(argv=None, open_input=None):
                     "or record them with --record N")
     rng = np.random.default_rng(args.seed)
 
-    files = _expand(args.takes, lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr))
-    if args.record:
+    files, sentence_files = _expand(args.takes, warn), _expand(args.sentences, warn)
+    if args.record or args.record_sentences or args.record_talk:
         from triggerword.listen import NoMicrophone
         try:
-            files += record_takes(args.record, args.takes_dir, args.take_seconds, args.device, open_input)
-        except NoMicrophone as exc:
-            return fail(f"no microphone: {exc}")
-    sentence_files = _expand(args.sentences, lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr))
-    if args.record_sentences:
-        from triggerword.listen import NoMicrophone
-        try:
-            sentence_files += record_takes(args.record_sentences, args.takes_dir, args.sentence_seconds,
-                                           args.device, open_input, prompts=PROMPTS)
-        except NoMicrophone as exc:
-            return fail(f"no microphone: {exc}")
-    if args.record_talk:
-        from triggerword.listen import NoMicrophone
-        try:
-            args.talk += record_takes(1, args.takes_dir, args.record_talk, args.device, open_input, talk=True)
+            if args.record:
+                files += record_takes(args.record, args.takes_dir, args.take_seconds, args.device, open_input)
+            if args.record_sentences:
+                sentence_files += record_takes(args.record_sentences, args.takes_dir, args.sentence_seconds,
+                                               args.device, open_input, prompts=PROMPTS)
+            if args.record_talk:
+                args.talk += record_takes(1, args.takes_dir, args.record_talk, args.device, open_input, talk=True)
         except NoMicrophone as exc:
             return fail(f"no microphone: {exc}")
     takes, bad = [], 0
@@ -666,11 +659,11 @@ def main(argv=None, open_input=None):
             x = trim_word(load_mono(f))
         except AudioFileError as exc:
             bad += 1
-            print(f"triggerword enroll: {exc}", file=sys.stderr)
+            warn(exc)
             continue
         if not len(x) or not np.any(x):
             bad += 1
-            print(f"triggerword enroll: {f}: pure silence, no word in it", file=sys.stderr)
+            warn(f"{f}: pure silence, no word in it")
             continue
         if len(x) > params.CLIP_SAMPLES // 2:
             bad += 1
@@ -687,7 +680,7 @@ def main(argv=None, open_input=None):
             x, _, ends, how = read_sentence(f)
         except AudioFileError as exc:
             bad += 1
-            print(f"triggerword enroll: {exc}", file=sys.stderr)
+            warn(exc)
             continue
         by_whisper += how == "whisper"
         if ends:
@@ -695,7 +688,6 @@ def main(argv=None, open_input=None):
         else:
             unsaid.append(x)
 
-    warn = lambda msg: print(f"triggerword enroll: {msg}", file=sys.stderr)  # noqa: E731
     talk_files = _expand(args.talk, warn)
     talk = load_talk(talk_files, warn)
     if talk_files and not talk:
@@ -801,23 +793,23 @@ def main(argv=None, open_input=None):
         say(f"false alarms after in {_minutes(quiet)} without the word:  {q1} ({_per_hour(q1, quiet)})")
         warning = false_alarm_warning(q0, q1)
         if warning:
-            print(f"triggerword enroll: {warning}", file=sys.stderr)
+            warn(warning)
     if talk:
         t1 = checks["talk"][2]
         say(f"false alarms after in {_minutes(talk)} of your talk:  {t1} ({_per_hour(t1, talk)})")
         warning = false_alarm_warning(t0, t1, "in your own talk")
         if warning:
-            print(f"triggerword enroll: {warning}", file=sys.stderr)
+            warn(warning)
     if dev:
         d1 = checks["dev"]
         say(f"other people ({dev_name}, {len(dev)} clips) after:  {_pct(*d1[:2])} words found, false alarms {d1[2]}")
         warning = false_alarm_warning(d0[2], d1[2], f"on other people's sentences ({dev_name})")
         if warning:
-            print(f"triggerword enroll: {warning}", file=sys.stderr)
+            warn(warning)
     if sentence_clips:
         warning = sentences_warning(s0[:2], checks["sentences"][:2])
         if warning:
-            print(f"triggerword enroll: {warning}", file=sys.stderr)
+            warn(warning)
     else:
         say("nothing above checks the word inside fluent speech: record sentences too (--record-sentences 16), "
             "above all if the model already hears you (the README's enroll figures)")
