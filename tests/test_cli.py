@@ -633,8 +633,39 @@ def test_enroll_says_when_no_take_was_named_or_a_folder_is_empty(model, tmp_path
     (tmp_path / "empty").mkdir()
     assert enroll.main([str(tmp_path / "empty")] + out) == 1
     err = capsys.readouterr().err.splitlines()
-    assert any(line.endswith("empty: no audio files in this folder (.wav, .wave, .flac, .ogg, ...)") for line in err), err
+    assert any(line.endswith("empty: no audio files for takes in this folder (.wav, .wave, .flac, .ogg, ...)") for line in err), err
     assert not (tmp_path / "x.weights.h5").exists()
+
+
+def test_one_takes_dir_can_be_passed_as_takes_sentences_and_talk(tmp_path):
+    """--takes-dir holds take-*, sentence-* and talk-* recordings side by side: a folder named for one
+    role leaves the others' files out, with a line naming how many and where they belong; files named
+    one by one, and audio named otherwise (the user's own), are kept whatever their name."""
+    rng = np.random.default_rng(3)
+    names = ["take-001.wav", "take-002.wav", "sentence-001.wav", "talk-001.wav", "talk-002.wav", "mine.wav",
+             "take_3.wav"]
+    for name in names:
+        streamkit.write_wav(tmp_path / name, streamkit.fake_voice(0.5, rng))
+    (tmp_path / "sentence-001.txt").write_text("turn it on\n")
+    lines = []
+    got = lambda role: [p.name for p in enroll._expand([str(tmp_path)], lines.append, role)]  # noqa: E731
+    assert got("takes") == ["mine.wav", "take-001.wav", "take-002.wav", "take_3.wav"]
+    assert lines == [f"{tmp_path}: left out of takes: 1 sentence-* file(s) (pass them with --sentences), "
+                     "2 talk-* file(s) (pass them with --talk)"]
+    lines.clear()
+    assert got("--sentences") == ["mine.wav", "sentence-001.wav", "take_3.wav"]
+    assert lines == [f"{tmp_path}: left out of --sentences: 2 take-* file(s) (pass them as takes), "
+                     "2 talk-* file(s) (pass them with --talk)"]
+    lines.clear()
+    assert got("--talk") == ["mine.wav", "take_3.wav", "talk-001.wav", "talk-002.wav"]
+    named = [str(tmp_path / "talk-001.wav"), str(tmp_path / "sentence-001.wav")]
+    assert enroll._expand(named, lines.append, "takes") == [Path(n) for n in named]   # named files: as given
+    only_takes = tmp_path / "only"
+    only_takes.mkdir()
+    streamkit.write_wav(only_takes / "take-001.wav", streamkit.fake_voice(0.5, rng))
+    lines.clear()
+    assert enroll._expand([str(only_takes)], lines.append, "--talk") == []
+    assert lines[-1].endswith("only: no audio files for --talk in this folder (.wav, .wave, .flac, .ogg, ...)"), lines
 
 
 def test_make_example_follows_the_workbook():

@@ -598,18 +598,35 @@ def build_parser():
     return parser
 
 
-def _expand(takes, warn):
-    """The take files named: files as given, folders as their audio files (an empty folder is warned about)."""
+STEMS = {"takes": "take", "--sentences": "sentence", "--talk": "talk"}  # what record_takes names each kind
+
+
+def _expand(names, warn, role="takes"):
+    """The files named for ``role`` ("takes", "--sentences" or "--talk"): files as given, folders as their
+    audio files. In a folder, the recordings this command saved for another role (``take-*``,
+    ``sentence-*``, ``talk-*``) are left out with a note, so one --takes-dir can be passed to all three;
+    a folder with no audio for this role is warned about."""
+    others = {stem: r for r, stem in STEMS.items() if r != role}
     files = []
-    for t in takes:
+    for t in names:
         p = Path(t)
-        if p.is_dir():
-            found = audio_files(p)
-            if not found:
-                warn(f"{p}: no audio files in this folder ({', '.join(AUDIO_EXTENSIONS[:4])}, ...)")
-            files.extend(found)
-        else:
+        if not p.is_dir():
             files.append(p)
+            continue
+        found, left = [], {}
+        for f in audio_files(p):
+            stem = f.name.split("-", 1)[0] if "-" in f.name else None
+            if stem in others:
+                left[stem] = left.get(stem, 0) + 1
+            else:
+                found.append(f)
+        if left:
+            warn(f"{p}: left out of {role}: " + ", ".join(
+                f"{n} {stem}-* file(s) (pass them {'as takes' if others[stem] == 'takes' else 'with ' + others[stem]})"
+                for stem, n in sorted(left.items())))
+        if not found:
+            warn(f"{p}: no audio files for {role} in this folder ({', '.join(AUDIO_EXTENSIONS[:4])}, ...)")
+        files.extend(found)
     return files
 
 
@@ -640,7 +657,7 @@ def main(argv=None, open_input=None):
                     "or record them with --record N")
     rng = np.random.default_rng(args.seed)
 
-    files, sentence_files = _expand(args.takes, warn), _expand(args.sentences, warn)
+    files, sentence_files = _expand(args.takes, warn), _expand(args.sentences, warn, "--sentences")
     if args.record or args.record_sentences or args.record_talk:
         from triggerword.listen import NoMicrophone
         try:
@@ -688,7 +705,7 @@ def main(argv=None, open_input=None):
         else:
             unsaid.append(x)
 
-    talk_files = _expand(args.talk, warn)
+    talk_files = _expand(args.talk, warn, "--talk")
     talk = load_talk(talk_files, warn)
     if talk_files and not talk:
         return fail(f"--talk: no usable audio in {', '.join(map(str, args.talk))} (pieces of 1 s or more with sound)")
