@@ -1,6 +1,7 @@
 """The ``triggerword`` command: one verb per job, each a module with ``main(argv)``.
 
     triggerword corpus ...     make raw_data/ or the training cache (triggerword.corpus)
+    triggerword realspeech ... clips of real speech without the word, from Debian packages (triggerword.realspeech)
     triggerword train ...      train model_f from the cache (triggerword.train)
     triggerword average ...    average the weights of fine-tuned models (triggerword.average)
     triggerword mine ...       score the training negatives a model fires on (triggerword.mine)
@@ -17,6 +18,7 @@ import sys
 
 VERBS = {
     "corpus": "triggerword.corpus",
+    "realspeech": "triggerword.realspeech",
     "train": "triggerword.train",
     "average": "triggerword.average",
     "mine": "triggerword.mine",

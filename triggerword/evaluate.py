@@ -9,7 +9,7 @@ hour on audio without the word, and both across thresholds.
 
     triggerword evaluate [--model models/model.weights.h5] [--dev raw_data/dev] [--fa DIR] [--engine DIR]
                          [--plot models/sweep.png] [--report models/EVAL.md] [--run training/run1]
-                         [--fa2 DIR] [--talk DIR] [--readings] [--scenes] [--levels DBFS...] [--shifts SEMITONES...]
+                         [--fa2 DIR] [--talk DIR] [--real DIR] [--readings] [--scenes] [--levels DBFS...] [--shifts SEMITONES...]
                          [--highpass HZ...] [--rates HZ...]
                          [--compare LABEL=RUN]...
                          [--extra LABEL=DIR]...
@@ -21,7 +21,9 @@ takes a second such hour (``--target heldout --seed 8 --dev 0 --out cache/heldou
 apart from the first, so that a threshold chosen on one hour can be reported on the other: two
 hours of the same making differed by a factor of 1.6 to 2.4 for the same model. ``--talk`` takes an
 hour of everyday talk without near misses (``triggerword corpus --target everyday``: ``cache/everyday/fa``),
-scored apart too: the kind of speech a device hears most of the day. ``--extra LABEL=DIR`` adds
+scored apart too: the kind of speech a device hears most of the day. ``--real`` takes clips of real
+people speaking without the word (``triggerword realspeech``: ``cache/real``), scored apart and by
+speaker: the only real voices measured here. ``--extra LABEL=DIR`` adds
 any other labelled folder, scored on its own beside the held-out engine (e.g. the held-out sets
 read whole, ``triggerword corpus --target heldout --whole``: connected speech, where the word is
 harder to hear than in sentences built from separately synthesized pieces).
@@ -158,18 +160,20 @@ def predict_keras(model, feats, batch_size=8):
 
 
 def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None, talk_probs=None,
-          extras=()):
+          extras=(), real_probs=None):
     """Scores at each threshold: list of dicts (precision, recall, f1, fa_per_hour, fa2_per_hour,
-    talk_per_hour, engine_f1, extra_f1).
+    talk_per_hour, real_per_hour, engine_f1, extra_f1).
 
     ``engine``: (probabilities, truths) of the held-out-engine clips, or None; ``fa_probs``, ``fa2_probs``,
-    ``talk_probs``: probabilities of the first and second hour without the word and of the everyday hour, or None;
+    ``talk_probs``, ``real_probs``: probabilities of the first and second hour without the word, of the
+    everyday hour and of the real speech, or None;
     ``extras``: [(label, probabilities, truths)] of other labelled sets, whose F1 goes in ``extra_f1[label]``.
     """
     rows = []
     for t in thresholds:
         row = score_clips(dev_probs, dev_truths, t)
-        for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs), ("talk_per_hour", talk_probs)):
+        for key, probs in (("fa_per_hour", fa_probs), ("fa2_per_hour", fa2_probs), ("talk_per_hour", talk_probs),
+                           ("real_per_hour", real_probs)):
             row[key] = false_alarms_per_hour(probs, t) if probs is not None and len(probs) else None
         row["engine_f1"] = score_clips(engine[0], engine[1], t)["f1"] if engine is not None else None
         row["extra_f1"] = {label: score_clips(p, truths, t)["f1"] for label, p, truths in extras}
@@ -201,6 +205,8 @@ def plot_sweep(rows, path, title="threshold sweep"):
             ax2.plot(t, [r["fa2_per_hour"] for r in rows], color="grey", ls="--", label="the same, second hour")
         if rows[0].get("talk_per_hour") is not None:
             ax2.plot(t, [r["talk_per_hour"] for r in rows], color="tab:brown", ls=":", label="everyday talk")
+        if rows[0].get("real_per_hour") is not None:
+            ax2.plot(t, [r["real_per_hour"] for r in rows], color="tab:red", ls="-", lw=0.8, label="real speech")
         ax2.set_ylabel("false alarms per hour")
         ax2.set_yscale("symlog")
         ax2.legend(loc="lower left")
@@ -212,11 +218,12 @@ def plot_sweep(rows, path, title="threshold sweep"):
 
 
 def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None, talk_feats=None,
-                   extras=()):
+                   extras=(), real_feats=None):
     """Dev scores, false alarms per hour (each hour), held-out-engine F1 and the F1 of each extra set
     (``extras``: [(label, features, truths)]) of another model on the same audio."""
     out = score_clips(list(predict_keras(model, dev_feats)), dev_truths, threshold)
-    for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats), ("talk_per_hour", talk_feats)):
+    for key, feats in (("fa_per_hour", fa_feats), ("fa2_per_hour", fa2_feats), ("talk_per_hour", talk_feats),
+                       ("real_per_hour", real_feats)):
         out[key] = false_alarms_per_hour(predict_keras(model, feats), threshold) if feats else None
     if engine is not None:
         e_feats, e_truths = engine
@@ -326,6 +333,38 @@ def hour_by_readings(heldout, meta, fa_names, fa_probs, threshold=params.DEFAULT
 
 SCENE_PATTERN = r"synthesized (\w+) scene at (\d+) dB SNR"
 CLIP_SLICES_S = ((0, 1), (1, 2), (2, 5), (5, 10))
+
+
+REAL_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def real_by_speaker(names, probabilities, thresholds=REAL_THRESHOLDS):
+    """False alarms per hour in the real speech, per speaker (the clip name before its last ``-``) and
+    in all: [{"speaker", "hours", "per_hour": {threshold: rate}}], the speakers sorted, "all" last."""
+    from triggerword.realspeech import speaker_of
+    groups = {}
+    for name, p in zip(names, probabilities):
+        groups.setdefault(speaker_of(name), []).append(p)
+    groups = dict(sorted(groups.items()))
+    groups["all"] = list(probabilities)
+    return [{"speaker": s, "hours": len(ps) * params.CLIP_MS / 3.6e6,
+             "per_hour": {t: false_alarms_per_hour(ps, t) for t in thresholds}} for s, ps in groups.items()]
+
+
+def real_lines(rows):
+    """A Markdown table of ``real_by_speaker``, with a title, ending in a blank line."""
+    from triggerword.realspeech import SPEAKERS
+    ts = list(rows[0]["per_hour"])
+    lines = ["## Real speech, by speaker", "",
+             "False alarms per hour in real people's speech without the word (`triggerword realspeech`), "
+             "by speaker, at several thresholds.", "",
+             "| speaker | language | hours | " + " | ".join(f"at {t:.2f}" for t in ts) + " |",
+             "| --- | --- | --- |" + " --- |" * len(ts)]
+    for r in rows:
+        lang = SPEAKERS[r["speaker"]][3] if r["speaker"] in SPEAKERS else ""
+        lines.append(f"| {r['speaker']} | {lang} | {r['hours']:.2f} | "
+                     + " | ".join(f"{r['per_hour'][t]:.1f}" for t in ts) + " |")
+    return lines + [""]
 
 
 def _band(value, edges, unit):
@@ -576,7 +615,8 @@ def ablation_lines(compared, base_recipe):
 
 HOURS = (("fa_per_hour", "false alarms / h", "first hour"),
          ("fa2_per_hour", "false alarms / h, second hour", "second hour"),
-         ("talk_per_hour", "false alarms / h, everyday talk", "everyday talk"))  # key, column head, short name
+         ("talk_per_hour", "false alarms / h, everyday talk", "everyday talk"),
+         ("real_per_hour", "false alarms / h, real speech", "real speech"))  # key, column head, short name
 
 
 def _hours(rows):
@@ -613,6 +653,10 @@ def write_report(args, at, rows, names, truths):
     if getattr(args, "talk", None):
         lines.append(f"- everyday talk: `{args.talk}`: {at.get('talk_clips', 0)} clips of 10 s without \"activate\" "
                      "in which the held-out voices read everyday sentences with no near miss, each reading heard once")
+    if getattr(args, "real", None):
+        lines.append(f"- real speech: `{args.real}`: {at.get('real_clips', 0)} clips of 10 s without \"activate\" "
+                     f"({at.get('real_clips', 0) * params.CLIP_MS / 3.6e6:.2f} h): real people reading telephone "
+                     "prompts in several languages, from Debian packages (`triggerword realspeech`)")
     lines += [
              f"- held-out engine: `{args.engine}`: {at['engine']['clips']} clips, {at['engine']['activates']} "
              "\"activate\"s from an engine no training voice comes from" if args.engine else
@@ -719,6 +763,8 @@ def write_report(args, at, rows, names, truths):
             "which removes everything above half that rate: how the clip would reach the model if it had "
             "been recorded at that rate (16,000 Hz for most speech recorders and headsets, 8,000 Hz for a "
             "telephone line).", "sample rate, Hz", lambda v: f"{v:g}" if v else "as made")
+    if at.get("real_by_speaker"):
+        lines += [""] + real_lines(at["real_by_speaker"])[:-1]
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -741,6 +787,9 @@ def main(argv=None):
     parser.add_argument("--talk", default=None,
                         help="a folder of everyday talk without the word (`triggerword corpus --target everyday`: "
                              "cache/everyday/fa), scored apart from --fa and --fa2")
+    parser.add_argument("--real", default=None,
+                        help="a folder of real speech without the word (`triggerword realspeech`: cache/real), scored "
+                             "apart and by speaker")
     parser.add_argument("--engine", default=None,
                         help="folder of held-out-engine clips with labels.json (F1 reported on its own)")
     parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
@@ -809,10 +858,11 @@ def main(argv=None):
                                         "be scored; labelled held-out sets are made by `triggerword corpus --target "
                                         "heldout` (add --whole for speech read whole)")
             extra_labels.append(load_labels(folder))
-        for folder in (args.fa, args.fa2, args.talk):
+        for folder in (args.fa, args.fa2, args.talk, args.real):
             if folder and not os.path.isdir(folder):
-                make = ("triggerword corpus --target everyday" if folder == args.talk else "triggerword corpus --target heldout"
-                        + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else ""))
+                make = ("triggerword corpus --target everyday" if folder == args.talk
+                        else f"triggerword realspeech --out {folder}" if folder == args.real
+                        else "triggerword corpus --target heldout" + (" --seed 8 --dev 0 --out FOLDER" if folder == args.fa2 else ""))
                 raise FileNotFoundError(f"{folder}: no such folder; make it with `{make}`")
         heldout = os.path.dirname(os.path.abspath(args.fa)) if args.readings else None
         readings = load_readings(heldout) if args.readings else None
@@ -833,7 +883,7 @@ def main(argv=None):
     names, feats = read_clips(args.dev, sorted(labels), progress=True)
     dev_probs = predict_keras(model, feats)
     truths = [labels[n] for n in names]
-    fa_probs = fa2_probs = fa_feats = fa2_feats = talk_probs = talk_feats = None
+    fa_probs = fa2_probs = fa_feats = fa2_feats = talk_probs = talk_feats = real_probs = real_feats = None
     if args.fa:
         fa_names, fa_feats = read_clips(args.fa, progress=True)
         fa_probs = predict_keras(model, fa_feats)
@@ -843,6 +893,9 @@ def main(argv=None):
     if args.talk:
         _, talk_feats = read_clips(args.talk, progress=True)
         talk_probs = predict_keras(model, talk_feats)
+    if args.real:
+        real_names, real_feats = read_clips(args.real, progress=True)
+        real_probs = predict_keras(model, real_feats)
     engine = engine_inputs = None
     if engine_labels is not None:
         e_names, e_feats = read_clips(args.engine, sorted(engine_labels), progress=True)
@@ -853,7 +906,7 @@ def main(argv=None):
         x_names, x_feats = read_clips(folder, sorted(lab), progress=True)
         extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], predict_keras(model, x_feats)))
     rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs,
-                 extras=[(x[0], x[5], x[4]) for x in extras])
+                 extras=[(x[0], x[5], x[4]) for x in extras], real_probs=real_probs)
     at = score_clips(dev_probs, truths, args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
     at["fa_clips"] = 0 if fa_probs is None else len(fa_probs)
@@ -861,6 +914,10 @@ def main(argv=None):
     at["fa2_clips"] = 0 if fa2_probs is None else len(fa2_probs)
     at["talk_per_hour"] = false_alarms_per_hour(talk_probs, args.threshold) if talk_probs is not None else None
     at["talk_clips"] = 0 if talk_probs is None else len(talk_probs)
+    at["real_per_hour"] = false_alarms_per_hour(real_probs, args.threshold) if real_probs is not None else None
+    at["real_clips"] = 0 if real_probs is None else len(real_probs)
+    if real_probs is not None:
+        at["real_by_speaker"] = real_by_speaker(real_names, real_probs)
     if engine is not None:
         at["engine"] = score_clips(engine[0], engine[1], args.threshold)
         at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))
@@ -875,7 +932,7 @@ def main(argv=None):
     for label, run in _bar(runs, "scoring --compare runs", "model", len(runs) > 1):
         other = load_model_f(run_weights(run))
         scores = compare_scores(other, feats, truths, fa_feats, engine_inputs, args.threshold, fa2_feats, talk_feats,
-                                [(x[0], x[3], x[4]) for x in extras])
+                                [(x[0], x[3], x[4]) for x in extras], real_feats)
         scores.update(label=label, run=run, **run_facts(run))
         compared.append(scores)
     at["compared"] = compared
@@ -916,6 +973,10 @@ def main(argv=None):
         if at["talk_per_hour"] is not None:
             print(f"false alarms per hour of everyday talk {at['talk_per_hour']:.1f} "
                   f"(over {at['talk_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
+        if at["real_per_hour"] is not None:
+            print(f"false alarms per hour of real speech {at['real_per_hour']:.1f} "
+                  f"(over {at['real_clips'] * params.CLIP_MS / 3.6e6:.2f} h)")
+            print("\n".join(real_lines(at["real_by_speaker"])[2:-1]))
         if at.get("engine"):
             e = at["engine"]
             print(f"held-out engine: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "

@@ -1,0 +1,158 @@
+"""triggerword realspeech: real speech without the word, cut from the Asterisk prompt packages."""
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from triggerword import evaluate, params, realspeech
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tone(seconds, rate, freq=440.0):
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def fake_sounds(root):
+    """A stand-in prompt tree: en-allison's G.722 prompts (one of them "activated") and it-menardi's
+    8-kHz WAVs, 21.3 s of speech-like tones each before the pauses."""
+    en = root / "en_US_f_Allison"
+    (en / "digits").mkdir(parents=True)
+    for i, (name, secs) in enumerate([("added", 3.1), ("goodbye", 4.2), ("activated", 5.0), ("digits/1", 6.0),
+                                      ("vm-intro", 8.0)]):
+        wav = root / f"tmp-{i}.wav"
+        soundfile.write(wav, tone(secs, 16000, 300 + 50 * i), 16000)
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-ar", "16000", "-acodec",
+                        "g722", "-f", "g722", str(en / f"{name}.g722")], check=True)
+        wav.unlink()
+    it = root / "it_IT_f_Menardi"
+    it.mkdir()
+    for name, secs in [("a", 7.1), ("b", 7.1), ("c", 7.1)]:
+        soundfile.write(it / f"{name}.wav", tone(secs, 8000), 8000, subtype="PCM_16")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory):
+    return fake_sounds(tmp_path_factory.mktemp("sounds"))
+
+
+def test_prompts_are_joined_and_cut_into_10_s_clips_without_the_word(sounds, tmp_path):
+    warnings = []
+    counts = realspeech.build(tmp_path / "real", ["en-allison", "it-menardi"], sounds, warn=warnings.append)
+    assert warnings == []
+    # en: 3.1 + 4.2 + 6.0 + 8.0 = 21.3 s of speech plus 4 pauses of 0.15-0.6 s (activated left out): 2 clips
+    assert counts == {"en-allison": 2, "it-menardi": 2}
+    clips = sorted(p.name for p in (tmp_path / "real").glob("*.wav"))
+    assert clips == ["en-allison-0000.wav", "en-allison-0001.wav", "it-menardi-0000.wav", "it-menardi-0001.wav"]
+    for name in clips:
+        x, rate = soundfile.read(tmp_path / "real" / name, dtype="int16")
+        info = soundfile.info(tmp_path / "real" / name)
+        assert rate == params.SAMPLE_RATE and len(x) == params.CLIP_SAMPLES and info.subtype == "PCM_16"
+        assert np.sqrt(np.mean(x.astype(float) ** 2)) > 1000   # speech all through, pauses under 0.6 s
+    rows = list(csv.DictReader(open(tmp_path / "real" / "manifest.csv")))
+    assert [r["clip"] for r in rows] == clips
+    named = " ".join(r["prompts"] for r in rows)
+    assert "activated" not in named and "added.g722" in named and "1.g722" in named   # subfolders read too
+    assert rows[0]["package"] == "asterisk-core-sounds-en-g722" and rows[0]["language"] == "English (US)"
+    # the 300-Hz prompt "added" opens the first clip: its pitch survived G.722 and the resampling
+    x, _ = soundfile.read(tmp_path / "real" / "en-allison-0000.wav")
+    spectrum = np.abs(np.fft.rfft(x[:params.SAMPLE_RATE * 2]))
+    assert abs(np.argmax(spectrum) / 2 - 300) < 3
+
+
+def test_the_same_seed_writes_the_same_files_and_another_seed_other_pauses(sounds, tmp_path):
+    for out, seed in (("a", 0), ("b", 0), ("c", 5)):
+        realspeech.build(tmp_path / out, ["en-allison"], sounds, seed=seed)
+    read = lambda d: {p.name: p.read_bytes() for p in sorted((tmp_path / d).iterdir())}  # noqa: E731
+    assert read("a") == read("b")
+    assert read("a")["en-allison-0001.wav"] != read("c")["en-allison-0001.wav"]
+
+
+def test_missing_packages_are_named_with_the_line_that_installs_them(sounds, tmp_path):
+    warnings = []
+    counts = realspeech.build(tmp_path / "some", ["en-allison", "fr-june"], sounds, warn=warnings.append)
+    assert counts == {"en-allison": 2}
+    assert len(warnings) == 1 and "fr-june" in warnings[0] and "apt-get install asterisk-core-sounds-fr-g722" in warnings[0]
+    with pytest.raises(realspeech.RealSpeechError, match=r"no Asterisk prompts of fr-june, ru-ivrvoice; install them: "
+                                                         r"apt-get install asterisk-core-sounds-fr-g722 asterisk-core"):
+        realspeech.build(tmp_path / "none", ["fr-june", "ru-ivrvoice"], sounds)
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_broken_prompt_is_skipped_by_name(sounds, tmp_path):
+    broken = tmp_path / "sounds"
+    shutil.copytree(sounds, broken)
+    (broken / "it_IT_f_Menardi" / "b.wav").write_bytes(b"RIFF....WAVEfmt not really")
+    warnings = []
+    counts = realspeech.build(tmp_path / "real", ["it-menardi"], broken, warn=warnings.append)
+    assert counts == {"it-menardi": 1}   # 14.2 s left
+    assert len(warnings) == 1 and "b.wav" in warnings[0]
+
+
+def test_no_user_file_is_overwritten(sounds, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert realspeech.main(["--out", str(out), "--sounds", str(sounds), "--speakers", "en-allison"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not make" in err[0] and str(out) in err[0]
+    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "keep me"
+    made = tmp_path / "made"
+    assert realspeech.main(["--out", str(made), "--sounds", str(sounds), "--speakers", "en-allison"]) == 0
+    assert "wrote 2 clips of 10 s (0.01 h)" in capsys.readouterr().out
+    assert realspeech.main(["--out", str(made), "--sounds", str(sounds), "--speakers", "it-menardi"]) == 0  # its own: rebuilt
+    assert sorted(p.name for p in made.glob("*.wav")) == ["it-menardi-0000.wav", "it-menardi-0001.wav"]
+
+
+def test_the_installed_english_prompts_are_real_speech_without_the_word(tmp_path):
+    """The package setup installs: about half an hour of one real speaker, none of it the word."""
+    counts = realspeech.build(tmp_path / "real", ["en-allison"])
+    assert 160 <= counts["en-allison"] <= 190, counts
+    rows = list(csv.DictReader(open(tmp_path / "real" / "manifest.csv")))
+    prompts = " ".join(r["prompts"] for r in rows).split()
+    assert len(prompts) > 500 and not [p for p in prompts if "activ" in p]
+    x, _ = soundfile.read(tmp_path / "real" / "en-allison-0010.wav")
+    spectrum = np.abs(np.fft.rfft(x)) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / params.SAMPLE_RATE)
+    assert spectrum[freqs > 8000].sum() < 1e-3 * spectrum.sum()   # G.722: nothing above 7 kHz
+    assert spectrum[(freqs > 100) & (freqs < 4000)].sum() > 0.5 * spectrum.sum()   # a voice
+
+
+def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
+    """--real: every detection in clips that hold the word is a false alarm there, counted per speaker
+    (the clip name before its last "-"), in all, across the sweep and in the report."""
+    dev, real = tmp_path / "dev", tmp_path / "real"
+    dev.mkdir()
+    real.mkdir()
+    for i, name in enumerate(("001.wav", "002.wav")):
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+        shutil.copy(ROOT / "raw_data" / "dev" / name, real / f"en-allison-{i:04d}.wav")   # each holds the word
+        shutil.copy(ROOT / "raw_data" / "backgrounds" / name, real / f"it-carlo-{i:04d}.wav")
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
+    report = tmp_path / "EVAL.md"
+    assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--real", str(real),
+                          "--json", "--report", str(report)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    at = out["at_threshold"]
+    detections = at["hits"] + at["false_alarms"]
+    assert at["hits"] == 2 and at["real_clips"] == 4
+    assert at["real_per_hour"] == pytest.approx(detections * 3600 / 40)
+    by = {r["speaker"]: r for r in at["real_by_speaker"]}
+    assert list(by) == ["en-allison", "it-carlo", "all"]
+    assert by["en-allison"]["per_hour"]["0.5"] == pytest.approx(detections * 3600 / 20)
+    assert by["it-carlo"]["per_hour"]["0.5"] == 0.0 and by["all"]["per_hour"]["0.5"] == at["real_per_hour"]
+    row = next(r for r in out["sweep"] if r["threshold"] == 0.5)
+    assert row["real_per_hour"] == at["real_per_hour"]
+    text = report.read_text()
+    assert "| false alarms / h | false alarms / h, real speech | held-out engine F1 |" in text
+    assert f"| it-carlo | Italian | 0.01 | 0.0 |" in text
+    assert evaluate.main(["--dev", str(dev), "--real", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none: no such folder" in err[0] and "triggerword realspeech --out" in err[0]

@@ -1,0 +1,224 @@
+"""Real speech without the word, from recordings that ship in Debian packages.
+
+Every other no-word set this project scores is synthetic. The telephony prompts of Asterisk are
+recordings of real people (studio voice talents), installed by Debian packages, so they run offline
+and nothing of them is kept in this repository. ``triggerword realspeech`` joins each speaker's
+prompts end to end, in file-name order with a pause of 0.15 to 0.6 s (seeded) between them, and cuts
+the result into 10-s clips named ``<speaker>-NNNN.wav`` (44,100 Hz, 16-bit; the last, shorter piece
+is dropped), with a ``manifest.csv`` naming the prompts in each clip. ``triggerword evaluate --real
+DIR`` counts the false alarms in them, per hour and per speaker.
+
+    triggerword realspeech [--out cache/real] [--speakers en-allison ...] [--sounds /usr/share/asterisk/sounds]
+
+Prompts whose file name holds "activ" ("activated", "de-activated", "vm-tempgreetactive", in every
+language) are left out, so no clip holds the word or its nearest relatives. What the set is and is
+not: seven people in eight sets (Allison reads both English and Spanish; by the packages' folder
+names five women and one man, and one Colombian voice the package does not name), reading short
+system messages in a studio, band-limited by telephone codecs (G.722: nothing above 7 kHz; 8-kHz WAV
+and GSM: nothing above 4 kHz). Only one speaker reads English. It measures how often the model fires
+on real voices speaking, not in real rooms or through real microphones, and says nothing about recall.
+"""
+import argparse
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from triggerword import params
+
+SOUNDS = "/usr/share/asterisk/sounds"
+SKIP = "activ"   # prompts whose file name holds this are left out
+GAP_S = (0.15, 0.6)
+MANIFEST = "manifest.csv"
+
+# id: (folder under SOUNDS, file extension read, Debian package, language, voice)
+SPEAKERS = {
+    "en-allison": ("en_US_f_Allison", "g722", "asterisk-core-sounds-en-g722", "English (US)", "Allison, female"),
+    "es-allison": ("es_MX_f_Allison", "g722", "asterisk-core-sounds-es-g722", "Spanish (Mexico)",
+                   "Allison, female (the same speaker as en-allison)"),
+    "fr-june": ("fr_CA_f_June", "g722", "asterisk-core-sounds-fr-g722", "French (Canada)", "June, female"),
+    "it-carlo": ("it_IT_m_Carlo", "g722", "asterisk-core-sounds-it-g722", "Italian", "Carlo, male"),
+    "ru-ivrvoice": ("ru_RU_f_IvrvoiceRU", "g722", "asterisk-core-sounds-ru-g722", "Russian", "female"),
+    "it-menardi": ("it_IT_f_Menardi", "wav", "asterisk-prompt-it-menardi-wav", "Italian", "Menardi, female"),
+    "es-co": ("es", "gsm", "asterisk-prompt-es-co", "Spanish (Colombia)", "not named"),
+    "fr-armelle": ("fr", "gsm", "asterisk-prompt-fr-armelle", "French", "Armelle Desjardins, female"),
+}
+
+
+class RealSpeechError(Exception):
+    """A problem with the prompts or the output folder, said in one line."""
+
+
+def prompt_files(sounds, speaker):
+    """The prompt files of ``speaker`` under ``sounds`` (sorted by path), without those whose name holds "activ"."""
+    folder, ext, *_ = SPEAKERS[speaker]
+    root = Path(sounds) / folder
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob(f"*.{ext}") if p.is_file() and SKIP not in p.stem.lower())
+
+
+def decode(path):
+    """Samples (float, mono) and rate of one prompt: WAV read directly, G.722 and GSM through ffmpeg."""
+    import soundfile
+    from td_utils import AudioFileError
+    path = Path(path)
+    try:
+        if path.suffix == ".wav":
+            x, rate = soundfile.read(path, dtype="float64", always_2d=True)
+        else:
+            fmt = ["-f", "g722"] if path.suffix == ".g722" else ["-f", "gsm", "-ar", "8000"]
+            run = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", *fmt, "-i", str(path), "-f", "wav", "-"],
+                                 capture_output=True, check=False)
+            if run.returncode or not run.stdout:
+                raise AudioFileError(f"{path}: ffmpeg could not decode it ({run.stderr.decode(errors='replace').strip()})")
+            x, rate = soundfile.read(io.BytesIO(run.stdout), dtype="float64", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise AudioFileError(f"{path}: unreadable audio ({exc})") from None
+    return x[:, 0], rate
+
+
+def to_rate(x, rate):
+    """``x`` resampled from ``rate`` to the project's 44,100 Hz."""
+    if rate == params.SAMPLE_RATE:
+        return x
+    from scipy.signal import resample_poly
+    g = gcd(int(rate), params.SAMPLE_RATE)
+    return resample_poly(x, params.SAMPLE_RATE // g, int(rate) // g)
+
+
+def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
+    """The 10-s clips of one speaker: [(int16 samples, [prompt file names])]."""
+    from td_utils import AudioFileError
+    files = prompt_files(sounds, speaker)
+    rng = np.random.default_rng([seed, zlib.crc32(speaker.encode())])
+    gaps = rng.uniform(*GAP_S, size=len(files))
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        decoded = pool.map(lambda p: _try_decode(p, AudioFileError), files)
+        if progress:
+            from tqdm import tqdm
+            decoded = tqdm(decoded, total=len(files), desc=speaker, unit="prompt", leave=False)
+        pieces, owners = [], []   # owners: (start sample, prompt name) of each piece of speech
+        at = 0
+        for path, gap, got in zip(files, gaps, decoded):
+            if isinstance(got, Exception):
+                warn(f"warning: skipped {got}")
+                continue
+            x = to_rate(*got)
+            owners.append((at, path.name))
+            pieces += [x, np.zeros(int(round(gap * params.SAMPLE_RATE)))]
+            at += len(x) + len(pieces[-1])
+    if not pieces:
+        return []
+    y = np.concatenate(pieces)
+    peak = np.max(np.abs(y)) or 1.0
+    y = np.round(y / max(peak, 1.0) * 32767).astype(np.int16)   # only scaled down where a decoder overshot 1.0
+    n, clips = len(y) // params.CLIP_SAMPLES, []
+    starts = np.array([s for s, _ in owners])
+    ends = np.append(starts[1:], len(y))
+    for i in range(n):
+        lo, hi = i * params.CLIP_SAMPLES, (i + 1) * params.CLIP_SAMPLES
+        names = [name for (s, name), e in zip(owners, ends) if s < hi and e > lo]
+        clips.append((y[lo:hi], names))
+    return clips
+
+
+def _try_decode(path, error):
+    try:
+        return decode(path)
+    except error as exc:
+        return exc
+
+
+def check_out(out):
+    """None when ``out`` is absent, empty, or a folder this command made; else what is wrong, in one line."""
+    out = Path(out)
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return f"{out}: exists and is not a folder; choose another --out"
+    if any(out.iterdir()) and not (out / MANIFEST).is_file():
+        return (f"{out}: a folder with files that `triggerword realspeech` did not make (no {MANIFEST}); "
+                "choose another --out, nothing was written")
+    return None
+
+
+def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False):
+    """Write every installed speaker's clips into ``out`` (see the module doc); returns
+    {speaker: number of clips}. Speakers whose package is missing are warned about by name; none at
+    all raises ``RealSpeechError`` with the ``apt-get`` line that installs them."""
+    out = Path(out)
+    speakers = list(speakers or SPEAKERS)
+    unknown = [s for s in speakers if s not in SPEAKERS]
+    if unknown:
+        raise RealSpeechError(f"unknown speaker(s) {', '.join(unknown)}; known: {', '.join(SPEAKERS)}")
+    problem = check_out(out)
+    if problem:
+        raise RealSpeechError(problem)
+    found = {s: prompt_files(sounds, s) for s in speakers}
+    missing = [s for s in speakers if not found[s]]
+    install = "apt-get install " + " ".join(SPEAKERS[s][2] for s in missing)
+    if len(missing) == len(speakers):
+        raise RealSpeechError(f"{sounds}: no Asterisk prompts of {', '.join(missing)}; install them: {install}")
+    if missing:
+        warn(f"warning: {sounds}: no prompts of {', '.join(missing)} (left out; `{install}` adds them)")
+    work = out.parent / f".{out.name}.part"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    import soundfile
+    rows, counts = [], {}
+    for s in speakers:
+        if s in missing:
+            continue
+        clips = speaker_clips(sounds, s, seed, warn, progress)
+        counts[s] = len(clips)
+        for i, (x, names) in enumerate(clips):
+            name = f"{s}-{i:04d}.wav"
+            soundfile.write(work / name, x, params.SAMPLE_RATE, subtype="PCM_16")
+            rows.append({"clip": name, "speaker": s, "language": SPEAKERS[s][3], "package": SPEAKERS[s][2],
+                         "prompts": " ".join(names)})
+    with open(work / MANIFEST, "w", newline="") as f:
+        w = csv.DictWriter(f, ["clip", "speaker", "language", "package", "prompts"])
+        w.writeheader()
+        w.writerows(rows)
+    if out.exists():
+        shutil.rmtree(out)   # check_out: empty, or made by this command
+    os.replace(work, out)
+    return counts
+
+
+def speaker_of(clip_name):
+    """The speaker id of a clip file name (``en-allison-0003.wav`` → ``en-allison``)."""
+    return os.path.basename(clip_name).rsplit("-", 1)[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="triggerword realspeech", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="cache/real", help="folder for the clips (default %(default)s)")
+    parser.add_argument("--speakers", nargs="+", choices=list(SPEAKERS), metavar="ID",
+                        help=f"only these ({', '.join(SPEAKERS)}; default all installed)")
+    parser.add_argument("--sounds", default=SOUNDS, help="where the packages put the prompts (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="for the pauses between prompts (default %(default)s)")
+    args = parser.parse_args(argv)
+    warn = lambda msg: print(f"triggerword realspeech: {msg}", file=sys.stderr)  # noqa: E731
+    try:
+        counts = build(args.out, args.speakers, args.sounds, args.seed, warn, progress=True)
+    except RealSpeechError as exc:
+        warn(str(exc))
+        return 1
+    total = sum(counts.values())
+    print(f"wrote {total} clips of 10 s ({total / 360:.2f} h) into {args.out}: "
+          + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
