@@ -80,6 +80,12 @@ def test_missing_packages_are_named_with_the_line_that_installs_them(sounds, tmp
     counts = realspeech.build(tmp_path / "some", ["en-allison", "fr-june"], sounds, warn=warnings.append)
     assert counts == {"en-allison": 2}
     assert len(warnings) == 1 and "fr-june" in warnings[0] and "apt-get install asterisk-core-sounds-fr-g722" in warnings[0]
+    warnings.clear()   # by default every set but en-allison-8k (the same prompts as en-allison)
+    assert realspeech.build(tmp_path / "default", None, sounds, warn=warnings.append) == counts | {"it-menardi": 2}
+    assert warnings == [f"warning: {sounds}: no prompts of es-allison, fr-june, it-carlo, ru-ivrvoice, es-co, "
+                        "fr-armelle (left out; `apt-get install asterisk-core-sounds-es-g722 asterisk-core-sounds-fr-g722 "
+                        "asterisk-core-sounds-it-g722 asterisk-core-sounds-ru-g722 asterisk-prompt-es-co "
+                        "asterisk-prompt-fr-armelle` adds them)"]
     with pytest.raises(realspeech.RealSpeechError, match=r"no Asterisk prompts of fr-june, ru-ivrvoice; install them: "
                                                          r"apt-get install asterisk-core-sounds-fr-g722 asterisk-core"):
         realspeech.build(tmp_path / "none", ["fr-june", "ru-ivrvoice"], sounds)

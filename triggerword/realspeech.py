@@ -50,7 +50,11 @@ SPEAKERS = {
     "it-menardi": ("it_IT_f_Menardi", "wav", "asterisk-prompt-it-menardi-wav", "Italian", "Menardi, female"),
     "es-co": ("es", "gsm", "asterisk-prompt-es-co", "Spanish (Colombia)", "not named"),
     "fr-armelle": ("fr", "gsm", "asterisk-prompt-fr-armelle", "French", "Armelle Desjardins, female"),
+    # not by default: the prompts of en-allison again, as 8-kHz WAVs (the same speech, telephone band)
+    "en-allison-8k": ("en_US_f_Allison", "wav", "asterisk-core-sounds-en-wav", "English (US), 8 kHz",
+                      "Allison, female"),
 }
+DEFAULT = [s for s in SPEAKERS if s != "en-allison-8k"]
 
 
 class RealSpeechError(Exception):
@@ -156,7 +160,7 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
     {speaker: number of clips}. Speakers whose package is missing are warned about by name; none at
     all raises ``RealSpeechError`` with the ``apt-get`` line that installs them."""
     out = Path(out)
-    speakers = list(speakers or SPEAKERS)
+    speakers = list(speakers or DEFAULT)
     unknown = [s for s in speakers if s not in SPEAKERS]
     if unknown:
         raise RealSpeechError(f"unknown speaker(s) {', '.join(unknown)}; known: {', '.join(SPEAKERS)}")
@@ -196,7 +200,8 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
 
 
 def speaker_of(clip_name):
-    """The speaker id of a clip file name (``en-allison-0003.wav`` → ``en-allison``)."""
+    """The speaker id of a clip file name (``en-allison-0003.wav`` → ``en-allison``, ``en-allison-8k-0003.wav``
+    → ``en-allison-8k``)."""
     return os.path.basename(clip_name).rsplit("-", 1)[0]
 
 
@@ -204,7 +209,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword realspeech", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="cache/real", help="folder for the clips (default %(default)s)")
     parser.add_argument("--speakers", nargs="+", choices=list(SPEAKERS), metavar="ID",
-                        help=f"only these ({', '.join(SPEAKERS)}; default all installed)")
+                        help=f"only these ({', '.join(SPEAKERS)}; default all installed but en-allison-8k, "
+                             "the same prompts as en-allison taken through the telephone band)")
     parser.add_argument("--sounds", default=SOUNDS, help="where the packages put the prompts (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="for the pauses between prompts (default %(default)s)")
     args = parser.parse_args(argv)
