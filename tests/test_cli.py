@@ -615,9 +615,13 @@ def test_enroll_needs_five_takes(model, tmp_path, capsys):
     rng = np.random.default_rng(6)
     for i in range(3):
         streamkit.write_wav(tmp_path / f"t{i}.wav", streamkit.fake_voice(0.7, rng))
+    long = np.concatenate([streamkit.fake_voice(0.7, rng)] * 9)   # about 6 s of sound: not one word
+    streamkit.write_wav(tmp_path / "t9.wav", long)
     rc = enroll.main([str(tmp_path), "--model", str(model), "--out", str(tmp_path / "x.weights.h5")])
     assert rc == 1
-    assert "at least 5" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "3 usable take(s); enroll needs at least 5" in err
+    assert re.search(r"t9\.wav: \d\.\d s of sound; a take should hold one \"activate\" \(under 5 s\)", err), err
     assert not (tmp_path / "x.weights.h5").exists()
 
 

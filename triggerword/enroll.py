@@ -508,7 +508,7 @@ def record_takes(n, folder, seconds, device=None, open_input=None, out=sys.stdou
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stream, rate = open_input(device, None, 1024)
-    stem = "talk" if talk else "sentence" if prompts else "take"
+    stem = STEMS["--talk"] if talk else STEMS["--sentences"] if prompts else STEMS["takes"]
     paths = []
     index = 1
     try:
@@ -684,8 +684,7 @@ def main(argv=None, open_input=None):
             continue
         if len(x) > params.CLIP_SAMPLES // 2:
             bad += 1
-            print(f"triggerword enroll: {f}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a take should "
-                  "hold one \"activate\" (under 5 s)", file=sys.stderr)
+            warn(f"{f}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a take should hold one \"activate\" (under 5 s)")
             continue
         takes.append(x)
     if len(takes) < MIN_TAKES:
