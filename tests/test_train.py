@@ -384,6 +384,27 @@ def test_pitch_on_activate_shifts_the_word_and_leaves_the_other_words(tiny_corpu
         make_training_example(corpus, np.random.default_rng(1), dict(quiet, pitch_on="words"))
 
 
+def test_band_limit_empties_the_top_of_the_whole_mix_and_is_off_by_default(tiny_corpus):
+    """``p_band``: the finished mix (white-noise background and hiss included) loses what lies above the
+    cut-off, as band-limited speech does; off, nothing is drawn, so older recipes make the same examples."""
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["p_band"] == 0.0
+    plain = make_training_example(corpus, np.random.default_rng(7), RECIPE)
+    off = make_training_example(corpus, np.random.default_rng(7), dict(RECIPE, band_hz=[1000.0, 1000.0]))
+    assert np.array_equal(plain[0], off[0]) and np.array_equal(plain[1], off[1])
+    hz = np.arange(params.N_FREQ) * params.SAMPLE_RATE / params.NFFT
+    noisy = dict(RECIPE, p_hiss=1.0, background_db=[-8.0, -8.0])  # the background is white noise: full band
+    for seed in (1, 2, 3):
+        full = make_training_example(corpus, np.random.default_rng(seed), noisy)
+        cut = make_training_example(corpus, np.random.default_rng(seed), dict(noisy, p_band=1.0, band_hz=[5000.0, 5000.0]))
+        top, bottom = (full[0].mean(axis=0), cut[0].mean(axis=0)), hz < 2000
+        assert top[0][hz >= 10000].mean() > 1e3 * top[1][hz >= 10000].mean()  # 30 dB or more gone up there
+        assert top[0][hz >= 7000].mean() > 1e2 * top[1][hz >= 7000].mean()    # and 20 dB from 7 kHz
+        assert top[1][bottom].mean() > 0.3 * top[0][bottom].mean()            # the words' band stays
+        assert np.array_equal(full[1], cut[1])            # the labels are the same words'
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)

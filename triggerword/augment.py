@@ -276,6 +276,30 @@ def mic_colour(samples: np.ndarray, rng: np.random.Generator, strength: float = 
     return y.astype(np.float32)
 
 
+def band_limit(samples: np.ndarray, rng: np.random.Generator, top_hz: tuple[float, float] = (3400.0, 8000.0),
+               bottom_hz: tuple[float, float] = (50.0, 300.0)) -> np.ndarray:
+    """Pass the whole signal through a channel of narrow band, as a telephone line, a wideband codec
+    (G.722 keeps 50-7,000 Hz) or a cheap laptop microphone does: a steep low-pass (order 6-8) at a
+    frequency drawn from ``top_hz`` and a gentle high-pass (order 2) at one drawn from ``bottom_hz``.
+
+    Unlike ``mic_colour``, which colours one take, this is for the finished mix: nothing above the
+    cut-off survives, not the background, not the hiss, so the top bins stay empty for the whole
+    clip, as they are in band-limited speech. The peak level is kept.
+    """
+    x = _as_float(samples).astype(np.float64)
+    if len(x) == 0:
+        return x.astype(np.float32)
+    peak = float(np.max(np.abs(x)))
+    top = min(float(rng.uniform(*top_hz)), SR / 2 - 100)
+    sos = np.concatenate([signal.butter(2, float(rng.uniform(*bottom_hz)), btype="high", fs=SR, output="sos"),
+                          signal.butter(int(rng.integers(6, 9)), top, btype="low", fs=SR, output="sos")])
+    y = signal.sosfilt(sos, x)
+    out_peak = float(np.max(np.abs(y)))
+    if out_peak > 0:
+        y *= peak / out_peak
+    return y.astype(np.float32)
+
+
 def add_hiss(samples: np.ndarray, rng: np.random.Generator, snr_db: float | None = None) -> np.ndarray:
     """Add microphone self-noise (slightly pink) at ``snr_db`` below the signal."""
     x = _as_float(samples)

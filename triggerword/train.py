@@ -95,6 +95,9 @@ RECIPE = {
                                #   with the pitch, as from a larger or smaller speaker; negative is lower)
     "pitch_on": "all",         # which takes may be shifted: "all", or "activate" (the word's takes and the
                                #   sentences that hold it only: no lower near-miss words to learn to fire on)
+    "p_band": 0.0,             # > 0: the chance the finished mix (words, background, hiss) goes through a narrow
+    "band_hz": [3400.0, 8000.0],  # channel low-passed at a frequency drawn from this range (``augment.band_limit``:
+                               #   telephone, wideband codec, cheap microphone); nothing drawn while 0
 }
 
 
@@ -409,6 +412,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
             x = augment.reverb(x, rng)[:params.CLIP_SAMPLES]
         if rng.random() < recipe["p_hiss"]:
             x = augment.add_hiss(x, rng)
+        if recipe.get("p_band", 0.0) > 0 and rng.random() < recipe["p_band"]:  # after the hiss: the channel
+            x = augment.band_limit(x, rng, tuple(recipe.get("band_hz", RECIPE["band_hz"])))  # cuts it too
         return x
 
     samples, y, _ = make_example(background, corpus.activates, corpus.negatives, rng,
