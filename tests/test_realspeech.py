@@ -1,6 +1,8 @@
 """triggerword realspeech: real speech without the word, cut from the Asterisk prompt packages."""
 import csv
+import gzip
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -131,6 +133,27 @@ def test_the_installed_english_prompts_are_real_speech_without_the_word(tmp_path
     assert spectrum[(freqs > 100) & (freqs < 4000)].sum() > 0.5 * spectrum.sum()   # a voice
 
 
+def test_prompt_texts_come_from_the_package_list_of_the_speakers_own_package(tmp_path, monkeypatch):
+    """``prompt_texts`` reads "name: text" lines (comments, a byte-order mark and blank lines aside);
+    ``clip_prompts`` gives a clip's prompts their texts only where the speaker reads the core sounds
+    whose list it is, and a missing or broken list gives no texts, never an error."""
+    listing = tmp_path / "core-sounds-it.txt.gz"
+    with gzip.open(listing, "wt", encoding="utf-8") as f:
+        f.write("\ufeff; Core sounds\n\nagent-user: Login operatore.\ndigits/1: uno\nnot a prompt line\n")
+    assert realspeech.prompt_texts("it", str(listing)) == {"agent-user": "Login operatore.", "digits/1": "uno"}
+    broken = tmp_path / "broken.txt.gz"
+    broken.write_bytes(b"\x1f\x8b not gzip")
+    assert realspeech.prompt_texts("it", str(broken)) == {} and realspeech.prompt_texts("it", str(tmp_path / "no")) == {}
+    monkeypatch.setattr(realspeech, "TEXTS", str(tmp_path / "core-sounds-{lang}.txt.gz"))
+    (tmp_path / "manifest.csv").write_text("clip,speaker,language,package,prompts\n"
+                                           "it-carlo-0000.wav,it-carlo,Italian,p,agent-user.g722 other.g722\n"
+                                           "it-menardi-0000.wav,it-menardi,Italian,p,agent-user.wav\n")
+    assert realspeech.clip_prompts(str(tmp_path)) == {
+        "it-carlo-0000.wav": [("agent-user.g722", "Login operatore."), ("other.g722", "")],
+        "it-menardi-0000.wav": [("agent-user.wav", "")]}   # Menardi reads another package's wording
+    assert realspeech.clip_prompts(str(tmp_path / "nothing")) == {}
+
+
 def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     """--real: every detection in clips that hold the word is a false alarm there, counted per speaker
     (the clip name before its last "-"), in all, across the sweep and in the report."""
@@ -142,6 +165,9 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
         shutil.copy(ROOT / "raw_data" / "dev" / name, real / f"en-allison-{i:04d}.wav")   # each holds the word
         shutil.copy(ROOT / "raw_data" / "backgrounds" / name, real / f"it-carlo-{i:04d}.wav")
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
+    (real / "manifest.csv").write_text("clip,speaker,language,package,prompts\n"
+                                       "en-allison-0000.wav,en-allison,English (US),p,demo-instruct.g722 added.g722\n"
+                                       "en-allison-0001.wav,en-allison,English (US),p,no-such-prompt.g722\n")
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--real", str(real),
                           "--json", "--report", str(report)]) == 0
@@ -159,6 +185,16 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     text = report.read_text()
     assert "| false alarms / h | false alarms / h, real speech | held-out engine F1 |" in text
     assert f"| it-carlo | Italian | 0.01 | 0.0 |" in text
+    # where it fired: the clips that hold the word, each with its manifest's prompts (the texts are the
+    # installed English package's where there is one; a prompt the list lacks has none)
+    fires = {r["clip"]: r for r in at["real_fires"]}
+    assert sorted(fires) == ["en-allison-0000.wav", "en-allison-0001.wav"]
+    assert sum(len(r["at_s"]) for r in fires.values()) == detections
+    assert [p for p, _ in fires["en-allison-0000.wav"]["prompts"]] == ["demo-instruct.g722", "added.g722"]
+    assert fires["en-allison-0001.wav"]["prompts"] == [["no-such-prompt.g722", ""]]
+    assert "## Real speech: where it fires" in text and "| en-allison-0001.wav |" in text
+    if os.path.exists(realspeech.TEXTS.format(lang="en")):
+        assert fires["en-allison-0000.wav"]["prompts"][1][1] == "Added."
     assert evaluate.main(["--dev", str(dev), "--real", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none: no such folder" in err[0] and "triggerword realspeech --out" in err[0]

@@ -367,6 +367,41 @@ def real_lines(rows):
     return lines + [""]
 
 
+def real_fires(folder, names, probabilities, threshold=params.DEFAULT_THRESHOLD):
+    """Each real-speech clip the model fires in: [{"clip", "at_s": [times], "prompts": [(file, text)]}],
+    in clip order; the prompts (and their texts, where the language's package lists them) come from the
+    folder's manifest (``realspeech.clip_prompts``), so a reader can see which words it fired on."""
+    from triggerword.realspeech import clip_prompts
+    prompts = clip_prompts(folder)
+    rows = []
+    for name, p in zip(names, probabilities):
+        times = detections_s(p, threshold)
+        if len(times):
+            rows.append({"clip": name, "at_s": [round(float(t), 2) for t in times],
+                         "prompts": [list(x) for x in prompts.get(name, [])]})
+    return rows
+
+
+def real_fire_lines(rows, threshold, text_chars=120):
+    """A Markdown table of ``real_fires``, with a title, ending in a blank line."""
+    lines = ["## Real speech: where it fires", "",
+             f"Each clip of real speech the model fires in at {threshold:.2f}, when it fires (s from the clip's "
+             "start) and the prompts the clip joins, with what they say where the language's package lists "
+             "it. A clip holds several prompts and the times are not aligned to them, so which word fired is "
+             "for the reader to judge.", "",
+             "| clip | fires at, s | prompts in the clip |", "| --- | --- | --- |"]
+    for r in rows:
+        said = "; ".join(f"`{name}`" + (f" \"{_short(text, text_chars)}\"" if text else "") for name, text in r["prompts"])
+        lines.append(f"| {r['clip']} | {', '.join(f'{t:.1f}' for t in r['at_s'])} | {said.replace('|', '/')} |")
+    if not rows:
+        lines.append("| (none) | | |")
+    return lines + [""]
+
+
+def _short(text, n):
+    return text if len(text) <= n else text[:n - 1].rstrip() + "…"
+
+
 def _band(value, edges, unit):
     """The label of the band of ``edges`` (ascending) that ``value`` falls in, e.g. "8-12 dB"."""
     for lo, hi in zip(edges, edges[1:]):
@@ -765,6 +800,7 @@ def write_report(args, at, rows, names, truths):
             "telephone line).", "sample rate, Hz", lambda v: f"{v:g}" if v else "as made")
     if at.get("real_by_speaker"):
         lines += [""] + real_lines(at["real_by_speaker"])[:-1]
+        lines += [""] + real_fire_lines(at.get("real_fires", []), args.threshold)[:-1]
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -918,6 +954,7 @@ def main(argv=None):
     at["real_clips"] = 0 if real_probs is None else len(real_probs)
     if real_probs is not None:
         at["real_by_speaker"] = real_by_speaker(real_names, real_probs)
+        at["real_fires"] = real_fires(args.real, real_names, real_probs, args.threshold)
     if engine is not None:
         at["engine"] = score_clips(engine[0], engine[1], args.threshold)
         at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))

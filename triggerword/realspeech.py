@@ -20,6 +20,7 @@ on real voices speaking, not in real rooms or through real microphones, and says
 """
 import argparse
 import csv
+import gzip
 import io
 import os
 import shutil
@@ -203,6 +204,46 @@ def speaker_of(clip_name):
     """The speaker id of a clip file name (``en-allison-0003.wav`` → ``en-allison``, ``en-allison-8k-0003.wav``
     → ``en-allison-8k``)."""
     return os.path.basename(clip_name).rsplit("-", 1)[0]
+
+
+# The texts of the prompts, as the Debian packages of each language ship them (en, it, ru): "name: text" lines.
+TEXTS = "/usr/share/doc/asterisk-core-sounds-{lang}/core-sounds-{lang}.txt.gz"
+
+
+def prompt_texts(lang, path=None):
+    """{prompt name without extension: what it says} from the list the Debian package of language code
+    ``lang`` ships (``en``, ``it``, ``ru``: the speaker id before its first ``-``); {} where none is installed."""
+    try:
+        with gzip.open(path or TEXTS.format(lang=lang), "rt", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except (OSError, EOFError):
+        return {}
+    texts = {}
+    for line in lines:
+        name, sep, text = line.partition(":")
+        name = name.strip().lstrip("\ufeff")
+        if sep and name and not name.startswith(";") and " " not in name:
+            texts[name] = text.strip()
+    return texts
+
+
+def clip_prompts(folder):
+    """{clip file name: [(prompt file, its text or "")]} from ``folder``'s manifest ({} without one)."""
+    try:
+        with open(os.path.join(folder, MANIFEST), newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error):
+        return {}
+    texts, out = {}, {}
+    for row in rows:
+        speaker = row.get("speaker") or ""
+        if speaker not in texts:   # the list is the core sounds' own: another package's reader may word it otherwise
+            lang = speaker.split("-")[0]
+            core = SPEAKERS.get(speaker, ("", "", ""))[2].startswith(f"asterisk-core-sounds-{lang}")
+            texts[speaker] = prompt_texts(lang) if core else {}
+        out[row.get("clip", "")] = [(p, texts[speaker].get(os.path.splitext(p)[0], ""))
+                                   for p in (row.get("prompts") or "").split()]
+    return out
 
 
 def main(argv=None):
