@@ -152,6 +152,8 @@ def test_prompt_texts_come_from_the_package_list_of_the_speakers_own_package(tmp
         "it-carlo-0000.wav": [("agent-user.g722", "Login operatore."), ("other.g722", "")],
         "it-menardi-0000.wav": [("agent-user.wav", "")]}   # Menardi reads another package's wording
     assert realspeech.clip_prompts(str(tmp_path / "nothing")) == {}
+    (tmp_path / "manifest.csv").write_bytes(b"clip,speaker\n\xff\xfe\x00broken")
+    assert realspeech.clip_prompts(str(tmp_path)) == {}
 
 
 def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):

@@ -232,7 +232,7 @@ def clip_prompts(folder):
     try:
         with open(os.path.join(folder, MANIFEST), newline="") as f:
             rows = list(csv.DictReader(f))
-    except (OSError, csv.Error):
+    except (OSError, ValueError, csv.Error):   # no manifest, or one that is not UTF-8 CSV: no prompts to show
         return {}
     texts, out = {}, {}
     for row in rows:
