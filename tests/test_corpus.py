@@ -279,14 +279,23 @@ def test_later_sentence_batches_leave_the_earlier_ones_as_they_were():
     if tts.engine_problem(voices.get_voice("espeak-ng:en-gb+f1")):
         pytest.skip("espeak-ng not installed")
     first, _ = corpus.plan_sentences(7, NS(**base, sentences_more=0, sentences_near=0, sentences_ask=0,
-                                           sentences_talk=0, sentences_wide=0))
+                                           sentences_talk=0, sentences_wide=0, sentences_service=0))
     two, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=0,
-                                         sentences_talk=0, sentences_wide=0))
+                                         sentences_talk=0, sentences_wide=0, sentences_service=0))
     three, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
-                                           sentences_talk=2, sentences_wide=0))
+                                           sentences_talk=2, sentences_wide=0, sentences_service=0))
     four, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
-                                          sentences_talk=2, sentences_wide=3))
+                                          sentences_talk=2, sentences_wide=3, sentences_service=0))
+    five, _ = corpus.plan_sentences(7, NS(**base, sentences_more=2, sentences_near=3, sentences_ask=1,
+                                          sentences_talk=2, sentences_wide=3, sentences_service=2))
     same = (lambda jobs: [(j.key, j.seed, j.items) for j in jobs])
+    assert same(five[:len(four)]) == same(four)
+    fifth = five[len(four):]
+    assert len(fifth) == len(first) and all(j.key.startswith("sentences-service:") for j in fifth)
+    assert [i.names[0].split("-")[0] for i in fifth[0].items] == ["service", "service"]
+    service = [i.text for j in fifth for i in j.items]
+    assert set(service) <= set(corpus.TRAIN_SERVICE) and len(set(service)) == min(len(service), len(corpus.TRAIN_SERVICE))
+    assert not any(re.search(r"activat", t, re.IGNORECASE) for t in corpus.TRAIN_SERVICE)
     assert first and all(j.key.startswith("sentences:") for j in first)
     assert same(two[:len(first)]) == same(first) and same(three[:len(two)]) == same(two)
     assert same(four[:len(three)]) == same(three)
@@ -316,20 +325,20 @@ def test_sentences_target_labels_where_the_word_ends(tmp_path):
     out = tmp_path / "s"
     args = ["--target", "sentences", "--voices", row.id, "festival:kal_diphone", "--sentences", "2",
             "--sentences-without", "1", "--sentences-more", "1", "--sentences-near", "1", "--sentences-ask", "1",
-            "--sentences-talk", "1", "--sentences-wide", "1", "--seed", "3",
+            "--sentences-talk", "1", "--sentences-wide", "1", "--sentences-service", "1", "--seed", "3",
             "--quiet", "--workers", "1"]
     assert corpus.main(args + ["--out", str(out)]) == 0
     labels = json.loads((out / "labels.json").read_text())
     rows = _manifest(out / "manifest.csv")
     assert set(labels) == {p.name for p in out.glob("*.wav")} == {r["path"] for r in rows}
-    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near", "ask", "talk", "wide"}
+    assert {r["path"].split("-")[0] for r in rows} == {"with", "without", "more", "near", "ask", "talk", "wide", "service"}
     made = {r["voice"] for r in rows}
     assert made and {f"{r['engine']}:{r['voice']}" for r in rows} <= {row.id, "festival:kal_diphone"}
     for r in rows:
         n_words = len(re.findall(r"\bactivate\b", r["text"], re.IGNORECASE))
         batch = r["path"].split("-")[0]
         assert len(labels[r["path"]]) == n_words, r
-        assert batch in (("with", "more", "ask") if n_words else ("without", "near", "talk", "wide")), r
+        assert batch in (("with", "more", "ask") if n_words else ("without", "near", "talk", "wide", "service")), r
         assert all(0 < e <= float(r["duration_s"]) * 1000 for e in labels[r["path"]]), r
     # two sentences whose word ends are known from the text alone
     job = corpus.Job("t", "sentences", 11, row.id,
@@ -354,7 +363,7 @@ def test_raising_a_batch_count_on_a_resumed_corpus_makes_the_new_readings(tmp_pa
         pytest.skip("espeak-ng not installed")
     common = ["--target", "sentences", "--voices", row.id, "--sentences", "0", "--sentences-without", "0",
               "--sentences-more", "0", "--sentences-near", "0", "--sentences-talk", "1",
-              "--sentences-wide", "0", "--seed", "3", "--quiet", "--workers", "1"]
+              "--sentences-wide", "0", "--sentences-service", "0", "--seed", "3", "--quiet", "--workers", "1"]
 
     def make(out, ask):
         assert corpus.main(common + ["--sentences-ask", str(ask), "--out", str(out)]) == 0

@@ -713,6 +713,75 @@ TRAIN_TALK = [
     "Let the dog out and give him a biscuit.",
 ]
 
+# A fifth batch (``--sentences-service``): the formal register of automated services (phone menus,
+# voicemail, conference lines, station and shop announcements), without the word. Real recordings of
+# that kind made an early model fire on "attempt", "participants", "connection" and number menus,
+# words its near misses never put in such sentences. Written here, not taken from any recording's
+# script, so the real-speech measure still plays sentences no training text holds.
+TRAIN_SERVICE = [
+    "Please stay on the line while we attempt to reach your party.",
+    "Our first attempt to deliver your parcel was not successful.",
+    "After three failed attempts, your card will be blocked.",
+    "The system will attempt the transfer again in five minutes.",
+    "All participants will be muted when the call begins.",
+    "There are currently four participants on this call.",
+    "Participants may ask questions at the end of the session.",
+    "You are the first participant to join the meeting.",
+    "The connection was lost, please dial again.",
+    "We are connecting you to the next available attendant.",
+    "Your connection to the server has timed out.",
+    "Please check the connection and try once more.",
+    "For opening hours, press one. For directions, press two.",
+    "To speak to an operator, press zero at any time.",
+    "For billing, press three. For everything else, press four.",
+    "Enter your extension, followed by the hash key.",
+    "Please enter your account number, then press star.",
+    "You entered four, seven, two, nine. Is that correct?",
+    "Press nine to repeat these options.",
+    "Your call is important to us. Please continue to hold.",
+    "You are caller number six in the queue.",
+    "The expected waiting time is about eight minutes.",
+    "Sorry, that is not a valid option.",
+    "The number you have dialled has not been recognised.",
+    "The person you are calling is not available.",
+    "Please leave a message after the tone.",
+    "You have two new messages and one saved message.",
+    "To listen to your messages, press one.",
+    "Message deleted. Next message.",
+    "Your mailbox is almost full.",
+    "The conference will begin when the host arrives.",
+    "You are now being placed into the conference.",
+    "The host has ended the call for all attendees.",
+    "Recording has started for this meeting.",
+    "Your password has been changed successfully.",
+    "Your account has been temporarily suspended.",
+    "To confirm your appointment, press one now.",
+    "Your appointment is on Tuesday at ten thirty.",
+    "Please have your reference number ready.",
+    "Thank you for calling. Goodbye.",
+    "The next train to arrive at platform two is the fast service to the coast.",
+    "Please stand clear of the closing doors.",
+    "This train terminates at the next station.",
+    "We apologise for the delay to this service.",
+    "Passengers are reminded to keep their belongings with them.",
+    "Mind the gap between the train and the platform.",
+    "The store will close in fifteen minutes.",
+    "Would the owner of a blue estate car please return to the car park.",
+    "Boarding will begin shortly at gate twelve.",
+    "This is the final call for passengers on the evening flight.",
+    "Your estimated time of arrival is twenty past four.",
+    "In two hundred metres, turn left.",
+    "At the roundabout, take the third exit.",
+    "Recalculating the route.",
+    "Your payment was accepted. Please take your receipt.",
+    "Insert your card and enter your pin.",
+    "Please select an option from the menu.",
+    "Transaction cancelled. Please remove your card.",
+    "Unexpected item in the bagging area.",
+    "The lift is going up. Doors closing.",
+]
+
+
 # A fourth batch (``--sentences-wide``): everyday talk above comes from a few dozen texts, read again
 # by every voice, and a model can learn those texts rather than what "activate" is not. These 1,000
 # texts put 3,000 common words (``triggerword/words.txt``, written by ``scripts/make_word_list.py``:
@@ -1007,6 +1076,7 @@ SENTENCE_BATCHES = [
     (5, "sentences-more", [("more", TRAIN_MORE, "sentences_more"), ("near", TRAIN_NEAR, "sentences_near")]),
     (6, "sentences-third", [("ask", TRAIN_ASK, "sentences_ask"), ("talk", TRAIN_TALK, "sentences_talk")]),
     (7, "sentences-wide", [("wide", TRAIN_WIDE, "sentences_wide")]),
+    (8, "sentences-service", [("service", TRAIN_SERVICE, "sentences_service")]),
 ]
 
 
@@ -1015,7 +1085,8 @@ def plan_sentences(seed: int, args) -> tuple[list, list]:
     ``--sentences-without`` texts without it (cycled through TRAIN_ONE and TRAIN_NONE), then
     ``--sentences-more`` more with it and ``--sentences-near`` near misses (TRAIN_MORE, TRAIN_NEAR),
     then ``--sentences-ask`` with it and ``--sentences-talk`` everyday talk (TRAIN_ASK, TRAIN_TALK), then
-    ``--sentences-wide`` texts of common words (TRAIN_WIDE), each read by one voice only."""
+    ``--sentences-wide`` texts of common words (TRAIN_WIDE), each read by one voice only, then
+    ``--sentences-service`` texts of automated services without the word (TRAIN_SERVICE)."""
     train = _usable(_select(voices("train"), args), {})
     jobs = []
     for stream, key, parts in SENTENCE_BATCHES:
@@ -2284,6 +2355,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sentences-wide", type=int, default=10,
                         help="sentences: readings of common-word texts without the word per training voice "
                              "(default 10; 1,000 texts, so each is read by one voice)")
+    parser.add_argument("--sentences-service", type=int, default=4,
+                        help="sentences: readings of automated-service texts without the word (phone menus, "
+                             "announcements) per training voice (default 4)")
     parser.add_argument("--blends", type=int, default=200,
                         help="blends: new speakers, each a blend of two or three Kokoro training voices (default 200)")
     parser.add_argument("--base-scale", type=float, default=1.0,

@@ -64,7 +64,7 @@ RECIPE = {
     "sentence_negatives": [0, 0],  # fluent sentences without the word added as negatives (<corpus>/sentences)
     "sentence_positives": [0, 0],  # fluent sentences with the word, labelled where it ends (<corpus>/sentences)
     "sentence_sets": ["with", "without"],  # batches of <corpus>/sentences by file-name prefix; more: "more",
-                                           # "near", "ask", "talk", "wide"
+                                           # "near", "ask", "talk", "wide", "service"
     "hard_negatives": None,    # a `triggerword mine` file (or a list: highest score wins): what a model fired on
     "hard_weight": 0,          # each mined clip scored s is drawn about 1 + hard_weight * s times as often
     "ema": 0,                  # > 0: ship an exponential moving average of the weights, this decay per batch
