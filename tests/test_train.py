@@ -405,6 +405,44 @@ def test_band_limit_empties_the_top_of_the_whole_mix_and_is_off_by_default(tiny_
         assert np.array_equal(full[1], cut[1])            # the labels are the same words'
 
 
+def test_calls_are_wordless_tonal_cries_laid_over_the_mix_and_off_by_default(tiny_corpus):
+    """``p_calls``: cries (gliding harmonic tones) join the mix as unlabelled sound; off, nothing is drawn,
+    so recipes written before the entry existed make the same examples."""
+    from triggerword import augment
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["p_calls"] == 0.0
+    older = {k: v for k, v in RECIPE.items() if k != "p_calls"}
+    plain = make_training_example(corpus, np.random.default_rng(7), RECIPE)
+    before = make_training_example(corpus, np.random.default_rng(7), older)
+    assert np.array_equal(plain[0], before[0]) and np.array_equal(plain[1], before[1])
+    for seed in (1, 2, 3):  # on: the same words, so the same labels, and more sound
+        off = make_training_example(corpus, np.random.default_rng(seed), RECIPE)
+        on = make_training_example(corpus, np.random.default_rng(seed), dict(RECIPE, p_calls=1.0))
+        assert np.array_equal(off[1], on[1]) and not np.array_equal(off[0], on[0])
+    # a cry is tonal: a few harmonics, not a noise band (spectral flatness well below white noise's)
+    def flatness(x):
+        power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2 + 1e-20
+        return float(np.exp(np.mean(np.log(power))) / np.mean(power))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        cry = augment.tonal_call(rng, 0.5)
+        assert len(cry) == params.SAMPLE_RATE // 2 and np.max(np.abs(cry)) == pytest.approx(1.0, abs=1e-6)
+        assert abs(cry[0]) < 0.05 and abs(cry[-1]) < 0.05                  # a soft attack and release
+        middle = cry[len(cry) // 2 - 400:len(cry) // 2 + 400]
+        assert flatness(middle) < 0.05 < flatness(rng.standard_normal(800))
+    # laid over a quiet clip at its level: the peak is kept, and the cries stand where they land
+    quiet = (np.random.default_rng(1).standard_normal(params.CLIP_SAMPLES) * 0.01).astype(np.float32)
+    loud = augment.add_calls(quiet, np.random.default_rng(2), level_db=(10.0, 10.0), count=(2, 2))
+    assert len(loud) == len(quiet) and np.max(np.abs(loud)) == pytest.approx(np.max(np.abs(quiet)), rel=1e-5)
+    frames = loud[:len(loud) // 800 * 800].reshape(-1, 800)
+    energy = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+    assert (energy > 3 * np.median(energy)).sum() >= 3                       # 2 bursts, 150 ms or more each
+    assert np.array_equal(augment.add_calls(quiet, np.random.default_rng(2)),
+                          augment.add_calls(quiet, np.random.default_rng(2)))
+    assert np.array_equal(augment.add_calls(np.zeros(100, np.float32), rng), np.zeros(100, np.float32))
+
+
 def test_example_is_normalised_and_deterministic():
     rng_bg = np.random.default_rng(1)
     background = (rng_bg.standard_normal(params.CLIP_SAMPLES) * 0.05).astype(np.float32)

@@ -313,6 +313,65 @@ def add_hiss(samples: np.ndarray, rng: np.random.Generator, snr_db: float | None
     return (x + noise).astype(np.float32)
 
 
+# --------------------------------------------------------------------------- calls
+
+def tonal_call(rng: np.random.Generator, duration_s: float | None = None) -> np.ndarray:
+    """One synthetic cry with no words in it, peak 1: a harmonic tone whose pitch glides (up to an octave
+    either way from 250-1,400 Hz) with vibrato, a rough throat (20-60 Hz amplitude flutter, half the
+    time) and a soft attack and release, like an animal call, a scream, a whistle or a siren."""
+    n = int(SR * float(duration_s if duration_s is not None else rng.uniform(0.15, 1.2)))
+    t = np.arange(n) / SR
+    f_start = float(rng.uniform(250, 1400))
+    f_end = f_start * 2 ** float(rng.uniform(-1, 1))
+    curve = float(rng.uniform(0.5, 2.0))  # how the glide bends
+    vibrato = 1 + float(rng.uniform(0, 0.05)) * np.sin(2 * np.pi * float(rng.uniform(4, 12)) * t)
+    f0 = (f_start + (f_end - f_start) * (t / max(t[-1], 1e-9)) ** curve) * vibrato if n else t
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    rolloff = float(rng.uniform(0.5, 2.0))
+    top = int(min(30, (SR / 2 - 200) // max(float(np.max(f0, initial=1.0)), 1.0)))
+    x = sum(np.sin(k * phase) / k ** rolloff for k in range(1, max(top, 1) + 1))
+    if rng.random() < 0.5:
+        x = x * (1 - float(rng.uniform(0.2, 0.7)) * (0.5 + 0.5 * np.sin(2 * np.pi * float(rng.uniform(20, 60)) * t)))
+    attack, release = int(SR * float(rng.uniform(0.01, 0.08))), int(SR * float(rng.uniform(0.03, 0.2)))
+    envelope = np.ones(n)
+    envelope[:attack] = np.linspace(0, 1, min(attack, n))[:min(attack, n)]
+    if release:
+        envelope[-min(release, n):] *= np.linspace(1, 0, min(release, n))
+    x = np.asarray(x * envelope, np.float64)
+    peak = float(np.max(np.abs(x), initial=0.0))
+    return (x / peak if peak > 0 else x).astype(np.float32)
+
+
+def add_calls(samples: np.ndarray, rng: np.random.Generator, level_db: tuple[float, float] = (-10.0, 3.0),
+              count: tuple[int, int] = (1, 4)) -> np.ndarray:
+    """Lay ``count`` bursts of ``tonal_call`` cries over the clip (a burst: 1-5 cries of one kind 50-250
+    ms apart), each at ``level_db`` RMS against the clip's RMS; the clip's peak level is kept.
+    Negatives without words: real recordings hold such sounds (animals, children shrieking, alarms)."""
+    x = _as_float(samples).astype(np.float64)
+    level = rms_db(x)
+    if not len(x) or not np.isfinite(level):
+        return x.astype(np.float32)
+    peak = float(np.max(np.abs(x)))
+    out = x.copy()
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
+        seed = int(rng.integers(2 ** 32))
+        duration = float(rng.uniform(0.15, 1.0))
+        gain = 10 ** ((level + float(rng.uniform(*level_db))) / 20)
+        at = int(rng.integers(0, len(x)))
+        for _ in range(int(rng.integers(1, 6))):
+            cry = tonal_call(np.random.default_rng(seed), duration)  # the same cry again, as a call repeats
+            cry = cry * gain / (np.sqrt(np.mean(cry.astype(np.float64) ** 2)) + 1e-12)
+            end = min(len(x), at + len(cry))
+            if at >= len(x):
+                break
+            out[at:end] += cry[:end - at]
+            at = end + int(SR * float(rng.uniform(0.05, 0.25)))
+    out_peak = float(np.max(np.abs(out)))
+    if out_peak > 0 and peak > 0:
+        out *= peak / out_peak
+    return out.astype(np.float32)
+
+
 # --------------------------------------------------------------------------- all together
 
 def augment_word(samples: np.ndarray, rng: np.random.Generator, tempo: tuple[float, float] = (0.9, 1.2),

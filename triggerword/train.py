@@ -98,6 +98,9 @@ RECIPE = {
     "p_band": 0.0,             # > 0: the chance the finished mix (words, background, hiss) goes through a narrow
     "band_hz": [3400.0, 8000.0],  # channel low-passed at a frequency drawn from this range (``augment.band_limit``:
                                #   telephone, wideband codec, cheap microphone); nothing drawn while 0
+    "p_calls": 0.0,            # > 0: the chance the mix, before its room, gets 1-4 bursts of wordless cries
+                               #   (``augment.add_calls``: gliding harmonic tones, like animals, shrieks or sirens)
+                               #   as unlabelled sounds; nothing drawn while 0
 }
 
 
@@ -408,6 +411,8 @@ def make_training_example(corpus, rng, recipe=RECIPE):
         return x
 
     def mix(x, rng):
+        if recipe.get("p_calls", 0.0) > 0 and rng.random() < recipe["p_calls"]:  # in the room, heard with
+            x = augment.add_calls(x, rng)                                       # the words
         if rng.random() < recipe["p_reverb"]:
             x = augment.reverb(x, rng)[:params.CLIP_SAMPLES]
         if rng.random() < recipe["p_hiss"]:
