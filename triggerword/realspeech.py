@@ -206,13 +206,14 @@ def speaker_of(clip_name):
     return os.path.basename(clip_name).rsplit("-", 1)[0]
 
 
-# The texts of the prompts, as the Debian packages of each language ship them (en, it, ru): "name: text" lines.
+# The texts of the prompts, as the Debian packages of each language ship them (asterisk-core-sounds-en, -es,
+# -fr, -it, -ru: documentation only, installed by scripts/setup.sh): "name: text" lines.
 TEXTS = "/usr/share/doc/asterisk-core-sounds-{lang}/core-sounds-{lang}.txt.gz"
 
 
 def prompt_texts(lang, path=None):
     """{prompt name without extension: what it says} from the list the Debian package of language code
-    ``lang`` ships (``en``, ``it``, ``ru``: the speaker id before its first ``-``); {} where none is installed."""
+    ``lang`` ships (``en``, ``es``, ``fr``, ``it``, ``ru``: the speaker id before its first ``-``); {} where none is installed."""
     try:
         with gzip.open(path or TEXTS.format(lang=lang), "rt", encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
