@@ -358,9 +358,9 @@ def add_calls(samples: np.ndarray, rng: np.random.Generator, level_db: tuple[flo
         duration = float(rng.uniform(0.15, 1.0))
         gain = 10 ** ((level + float(rng.uniform(*level_db))) / 20)
         at = int(rng.integers(0, len(x)))
+        cry = tonal_call(np.random.default_rng(seed), duration)  # made once: a call repeats the same cry
+        cry = cry * gain / (np.sqrt(np.mean(cry.astype(np.float64) ** 2)) + 1e-12)
         for _ in range(int(rng.integers(1, 6))):
-            cry = tonal_call(np.random.default_rng(seed), duration)  # the same cry again, as a call repeats
-            cry = cry * gain / (np.sqrt(np.mean(cry.astype(np.float64) ** 2)) + 1e-12)
             end = min(len(x), at + len(cry))
             if at >= len(x):
                 break
