@@ -200,3 +200,90 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     assert evaluate.main(["--dev", str(dev), "--real", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none: no such folder" in err[0] and "triggerword realspeech --out" in err[0]
+
+
+def fake_stamps(root):
+    """A stand-in stamp tree: 4 French and 2 Spanish descriptions (tones at 44.1 and 22.05 kHz, stereo and
+    mono), one English one without a language suffix, one whose name holds "activ", and a stamp's own
+    sound effect (no ``_desc``), which is not speech and is not read."""
+    (root / "animals" / "cats").mkdir(parents=True)
+    (root / "town").mkdir()
+    files = {"animals/cats/cat_desc_fr.ogg": (1.0, 44100, 2), "animals/cats/lion_desc_fr.ogg": (1.5, 44100, 1),
+             "animals/cats/tiger_desc_fr.ogg": (0.8, 22050, 1), "town/bus_desc_fr.ogg": (1.2, 44100, 1),
+             "town/bus_desc_es.ogg": (1.1, 44100, 1), "town/car_desc_es.ogg": (0.9, 44100, 1),
+             "town/car_desc.ogg": (1.3, 44100, 1), "town/reactivate_desc_fr.ogg": (1.0, 44100, 1),
+             "animals/cats/cat.ogg": (2.0, 44100, 1)}
+    for i, (name, (secs, rate, channels)) in enumerate(files.items()):
+        x = tone(secs, rate, 200 + 40 * i) * (0.1 + 0.1 * i)
+        soundfile.write(root / name, np.stack([x] * channels, axis=1) if channels > 1 else x, rate,
+                        format="OGG", subtype="VORBIS")
+    return root
+
+
+def test_stamps_become_sentences_without_the_word_grouped_by_language(tmp_path):
+    stamps = fake_stamps(tmp_path / "stamps")
+    counts = realspeech.build_stamps(tmp_path / "out", stamps)
+    assert counts == {"en": 1, "es": 1, "fr": 2}   # French: 3 + 1 descriptions; "reactivate" left out
+    sentences = tmp_path / "out" / "sentences"
+    labels = json.loads((sentences / "labels.json").read_text())
+    assert labels == {f"stamps-{i:05d}.wav": [] for i in range(1, 5)}
+    rows = list(csv.DictReader(open(sentences / "manifest.csv")))
+    assert [(r["language"], r["prompts"]) for r in rows] == [
+        ("en", "town/car_desc.ogg"), ("es", "town/bus_desc_es.ogg town/car_desc_es.ogg"),
+        ("fr", "animals/cats/cat_desc_fr.ogg animals/cats/lion_desc_fr.ogg animals/cats/tiger_desc_fr.ogg"),
+        ("fr", "town/bus_desc_fr.ogg")]
+    x, rate = soundfile.read(sentences / "stamps-00003.wav")
+    assert rate == params.SAMPLE_RATE and x.ndim == 1
+    assert 3.3 + 2 * 0.1 <= len(x) / rate <= 3.3 + 2 * 0.4 + 0.05   # three pieces, two pauses between
+    assert abs(20 * np.log10(np.sqrt(np.mean(x ** 2))) - realspeech.STAMP_DBFS) < 0.5
+    # the trainer reads it as sentences without the word, and nothing else from it
+    from triggerword.train import RECIPE, load_corpus
+    corpus_root = tmp_path / "corpus"
+    for kind, secs in (("activates", 0.7), ("negatives", 0.5), ("backgrounds", 10.0)):
+        (corpus_root / kind).mkdir(parents=True)
+        soundfile.write(corpus_root / kind / "0.wav", tone(secs, params.SAMPLE_RATE), params.SAMPLE_RATE,
+                        subtype="PCM_16")
+    base = load_corpus(str(corpus_root), dict(RECIPE))
+    more = load_corpus(str(corpus_root), dict(RECIPE, extra_corpora=[str(tmp_path / "out")], extra_parts=["without"]))
+    assert len(more.sentences) == len(base.sentences) + 4 and len(more.negatives) == len(base.negatives)
+    assert len(more.activates) == len(base.activates) and len(more.labelled) == len(base.labelled)
+
+
+def test_stamps_are_the_same_files_for_a_seed_and_never_overwrite_a_user_folder(tmp_path, capsys):
+    stamps = fake_stamps(tmp_path / "stamps")
+    realspeech.build_stamps(tmp_path / "a", stamps, seed=3)
+    realspeech.build_stamps(tmp_path / "b", stamps, seed=3)
+    realspeech.build_stamps(tmp_path / "c", stamps, seed=4)
+    read = lambda d: (d / "sentences" / "stamps-00003.wav").read_bytes()  # noqa: E731
+    assert read(tmp_path / "a") == read(tmp_path / "b") != read(tmp_path / "c")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert realspeech.main(["--stamps", str(stamps), "--out", str(mine)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(mine) in err[0] and "did not make" in err[0]
+    assert (mine / "notes.txt").read_text() == "keep me" and len(list(mine.iterdir())) == 1
+    assert realspeech.main(["--stamps", str(tmp_path / "none"), "--out", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "apt-get install --no-install-recommends tuxpaint-stamps-default" in err[0]
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_broken_stamp_description_is_skipped_by_name(tmp_path):
+    stamps = fake_stamps(tmp_path / "stamps")
+    (stamps / "town" / "bus_desc_es.ogg").write_bytes(b"OggS but not really")
+    warnings = []
+    counts = realspeech.build_stamps(tmp_path / "out", stamps, warn=warnings.append)
+    assert counts["es"] == 1 and len(warnings) == 1 and "bus_desc_es.ogg" in warnings[0]
+    rows = list(csv.DictReader(open(tmp_path / "out" / "manifest.csv")))
+    assert [r["prompts"] for r in rows if r["language"] == "es"] == ["town/car_desc_es.ogg"]
+
+
+def test_the_installed_stamp_descriptions_are_hours_of_real_speech_in_many_languages(tmp_path):
+    """What setup installs (tuxpaint-stamps-default): thousands of descriptions, a dozen languages."""
+    files = realspeech.stamp_files()
+    languages = {realspeech.stamp_language(f) for f in files}
+    assert len(files) > 5000 and {"fr", "es", "ru", "el", "en"} <= languages, (len(files), languages)
+    assert not [f for f in files if "activ" in f.name.lower()]
+    x, rate = soundfile.read(files[0])
+    assert rate == params.SAMPLE_RATE and len(x) > rate // 2

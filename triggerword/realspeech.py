@@ -9,6 +9,7 @@ is dropped), with a ``manifest.csv`` naming the prompts in each clip. ``triggerw
 DIR`` counts the false alarms in them, per hour and per speaker.
 
     triggerword realspeech [--out cache/real] [--speakers en-allison ...] [--sounds /usr/share/asterisk/sounds]
+    triggerword realspeech --stamps [--out cache/stamps]    # real speech to train on (``build_stamps``)
 
 Prompts whose file name holds "activ" ("activated", "de-activated", "vm-tempgreetactive", in every
 language) are left out, so no clip holds the word or its nearest relatives. What the set is and is
@@ -200,6 +201,106 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
     return counts
 
 
+# Real speech to train on: the spoken descriptions of Tux Paint's stamps (Debian's
+# tuxpaint-stamps-default, installed by scripts/setup.sh), read aloud by volunteers in a dozen languages
+# (the package's changelog names them: "Descriptive sounds by ..."), recorded at home at 44.1 kHz.
+# None of these people is in the Asterisk sets above, so those stay a measure of voices never trained on.
+STAMPS = "/usr/share/tuxpaint/stamps"
+STAMPS_PACKAGE = "tuxpaint-stamps-default"
+STAMP_GROUP = 3          # descriptions joined into one training sentence (about 4 s)
+STAMP_GAP_S = (0.1, 0.4)
+STAMP_DBFS = -20.0       # each joined sentence set to this RMS level, as the synthetic sentences are
+
+
+def stamp_language(path):
+    """The language code of a stamp description file (``cat_desc_fr.ogg`` → ``fr``; ``cat_desc.ogg`` → ``en``)."""
+    stem = Path(path).name.split(".ogg")[0]   # one file is named ``..._desc_da.ogg.ogg``
+    _, _, lang = stem.rpartition("_desc")
+    return lang.lstrip("_") or "en"
+
+
+def stamp_files(stamps=STAMPS):
+    """Every spoken stamp description under ``stamps``, sorted by path, without any whose name holds "activ"."""
+    root = Path(stamps)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*_desc*.ogg") if p.is_file() and SKIP not in p.name.lower())
+
+
+def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
+    """Write Tux Paint's spoken descriptions into ``out`` as a corpus folder of sentences without the word:
+    ``<out>/sentences/stamps-NNNNN.wav`` (44,100 Hz, 16-bit), each ``STAMP_GROUP`` descriptions of one
+    language in file order, joined with seeded pauses of ``STAMP_GAP_S`` and set to ``STAMP_DBFS``;
+    ``labels.json`` (every file: no word) and ``manifest.csv`` (language and the files of each). The
+    trainer adds it with ``--set 'extra_corpora=["<out>"]' --set 'extra_parts=["without"]'``.
+    Returns {language: sentences}."""
+    import json
+    import soundfile
+    from td_utils import AudioFileError
+    out = Path(out)
+    problem = check_out(out)
+    if problem:
+        raise RealSpeechError(problem)
+    files = stamp_files(stamps)
+    if not files:
+        raise RealSpeechError(f"{stamps}: no spoken stamp descriptions (*_desc*.ogg); install them: "
+                              f"apt-get install --no-install-recommends {STAMPS_PACKAGE}")
+    by_lang = {}
+    for f in files:
+        by_lang.setdefault(stamp_language(f), []).append(f)
+    work = out.parent / f".{out.name}.part"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "sentences").mkdir(parents=True)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(files), desc="stamps", unit="file", leave=False)
+    rng = np.random.default_rng([seed, zlib.crc32(b"stamps")])
+    rows, labels, counts, n = [], {}, {}, 0
+    for lang in sorted(by_lang):
+        group = by_lang[lang]
+        for at in range(0, len(group), STAMP_GROUP):
+            pieces, names = [], []
+            for path in group[at:at + STAMP_GROUP]:
+                if bar is not None:
+                    bar.update(1)
+                try:
+                    x, rate = soundfile.read(path, dtype="float64", always_2d=True)
+                except (RuntimeError, soundfile.LibsndfileError) as exc:
+                    warn(f"warning: skipped {AudioFileError(f'{path}: unreadable audio ({exc})')}")
+                    continue
+                if not len(x) or not np.any(x):
+                    warn(f"warning: skipped {path}: silent")
+                    continue
+                pieces += [to_rate(x.mean(axis=1), rate), np.zeros(int(rng.uniform(*STAMP_GAP_S) * params.SAMPLE_RATE))]
+                names.append(str(path.relative_to(stamps)))
+            if not pieces:
+                continue
+            y = np.concatenate(pieces[:-1])
+            y = y * 10 ** (STAMP_DBFS / 20) / np.sqrt(np.mean(y ** 2))
+            y = y / max(1.0, np.max(np.abs(y)) / 0.99)   # never clipped: quieter instead
+            n += 1
+            name = f"stamps-{n:05d}.wav"
+            soundfile.write(work / "sentences" / name, np.round(y * 32767).astype(np.int16), params.SAMPLE_RATE,
+                            subtype="PCM_16")
+            labels[name] = []
+            rows.append({"clip": name, "language": lang, "package": STAMPS_PACKAGE, "prompts": " ".join(names)})
+            counts[lang] = counts.get(lang, 0) + 1
+    if bar is not None:
+        bar.close()
+    with open(work / "sentences" / "labels.json", "w") as f:
+        json.dump(labels, f, indent=0, sort_keys=True)
+    for folder in (work, work / "sentences"):   # the root's manifest marks the folder as this command's
+        with open(folder / MANIFEST, "w", newline="") as f:
+            w = csv.DictWriter(f, ["clip", "language", "package", "prompts"])
+            w.writeheader()
+            w.writerows(rows)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(work, out)
+    return counts
+
+
 def speaker_of(clip_name):
     """The speaker id of a clip file name (``en-allison-0003.wav`` → ``en-allison``, ``en-allison-8k-0003.wav``
     → ``en-allison-8k``)."""
@@ -249,21 +350,37 @@ def clip_prompts(folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword realspeech", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="cache/real", help="folder for the clips (default %(default)s)")
+    parser.add_argument("--out", help="folder for the clips (default cache/real; cache/stamps with --stamps)")
     parser.add_argument("--speakers", nargs="+", choices=list(SPEAKERS), metavar="ID",
                         help=f"only these ({', '.join(SPEAKERS)}; default all installed but en-allison-8k, "
                              "the same prompts as en-allison taken through the telephone band)")
     parser.add_argument("--sounds", default=SOUNDS, help="where the packages put the prompts (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="for the pauses between prompts (default %(default)s)")
+    parser.add_argument("--stamps", nargs="?", const=STAMPS, metavar="DIR",
+                        help="instead: write real speech to train on, Tux Paint's spoken stamp descriptions "
+                             f"(default {STAMPS}, from {STAMPS_PACKAGE}), as sentences without the word "
+                             "(--out default cache/stamps)")
     args = parser.parse_args(argv)
     warn = lambda msg: print(f"triggerword realspeech: {msg}", file=sys.stderr)  # noqa: E731
+    if args.stamps:
+        out = args.out or "cache/stamps"
+        try:
+            counts = build_stamps(out, args.stamps, args.seed, warn, progress=True)
+        except RealSpeechError as exc:
+            warn(str(exc))
+            return 1
+        total = sum(counts.values())
+        print(f"wrote {total} sentences of real speech without the word into {out}/sentences: "
+              + ", ".join(f"{lang} {n}" for lang, n in counts.items()))
+        return 0
+    out = args.out or "cache/real"
     try:
-        counts = build(args.out, args.speakers, args.sounds, args.seed, warn, progress=True)
+        counts = build(out, args.speakers, args.sounds, args.seed, warn, progress=True)
     except RealSpeechError as exc:
         warn(str(exc))
         return 1
     total = sum(counts.values())
-    print(f"wrote {total} clips of 10 s ({total / 360:.2f} h) into {args.out}: "
+    print(f"wrote {total} clips of 10 s ({total / 360:.2f} h) into {out}: "
           + ", ".join(f"{s} {n}" for s, n in counts.items()))
     return 0
 

@@ -253,9 +253,9 @@ class Corpus:
         unknown = sorted(set(parts) - set(EXTRA_PARTS))
         if unknown:
             raise CorpusError(f"extra_parts: unknown part {unknown[0]!r} (known: {', '.join(EXTRA_PARTS)})")
-        try:
-            activates = load_folder(os.path.join(root, "activates"), warn)
-            negatives = load_named(os.path.join(root, "negatives"), warn)
+        try:   # only the parts asked for: a folder of sentences alone (``triggerword realspeech --stamps``) will do
+            activates = load_folder(os.path.join(root, "activates"), warn) if "activates" in parts else []
+            negatives = load_named(os.path.join(root, "negatives"), warn) if "negatives" in parts else []
         except CorpusError as exc:
             raise CorpusError(f"{exc.args[0].split(';')[0]}; make it with "
                               f"`triggerword corpus --target blends --out {root}`") from None
