@@ -267,6 +267,9 @@ def test_stamps_are_the_same_files_for_a_seed_and_never_overwrite_a_user_folder(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "apt-get install --no-install-recommends tuxpaint-stamps-default" in err[0]
     assert not (tmp_path / "d").exists()
+    assert realspeech.main(["--stamps", str(stamps), "--out", str(tmp_path / "e")]) == 0
+    assert f"wrote 4 sentences of real speech without the word into {tmp_path / 'e'}/sentences: en 1, es 1, fr 2" \
+        in capsys.readouterr().out
 
 
 def test_a_broken_stamp_description_is_skipped_by_name(tmp_path):

@@ -362,26 +362,22 @@ def main(argv=None):
                              "(--out default cache/stamps)")
     args = parser.parse_args(argv)
     warn = lambda msg: print(f"triggerword realspeech: {msg}", file=sys.stderr)  # noqa: E731
-    if args.stamps:
+    if args.stamps:   # real speech to train on, instead of the scoring clips
         out = args.out or "cache/stamps"
-        try:
-            counts = build_stamps(out, args.stamps, args.seed, warn, progress=True)
-        except RealSpeechError as exc:
-            warn(str(exc))
-            return 1
-        total = sum(counts.values())
-        print(f"wrote {total} sentences of real speech without the word into {out}/sentences: "
-              + ", ".join(f"{lang} {n}" for lang, n in counts.items()))
-        return 0
-    out = args.out or "cache/real"
+        make = lambda: build_stamps(out, args.stamps, args.seed, warn, progress=True)  # noqa: E731
+        what = "sentences of real speech without the word into {out}/sentences"
+    else:
+        out = args.out or "cache/real"
+        make = lambda: build(out, args.speakers, args.sounds, args.seed, warn, progress=True)  # noqa: E731
+        what = "clips of 10 s ({hours:.2f} h) into {out}"
     try:
-        counts = build(out, args.speakers, args.sounds, args.seed, warn, progress=True)
+        counts = make()
     except RealSpeechError as exc:
         warn(str(exc))
         return 1
     total = sum(counts.values())
-    print(f"wrote {total} clips of 10 s ({total / 360:.2f} h) into {out}: "
-          + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    print(f"wrote {total} " + what.format(out=out, hours=total / 360) + ": "
+          + ", ".join(f"{name} {n}" for name, n in counts.items()))
     return 0
 
 
