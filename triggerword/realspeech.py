@@ -264,7 +264,7 @@ def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
             for path in group[at:at + STAMP_GROUP]:
                 if bar is not None:
                     bar.update(1)
-                try:
+                try:   # not ``decode``: it keeps channel 0, and many stereo descriptions are silent there
                     x, rate = soundfile.read(path, dtype="float64", always_2d=True)
                 except (RuntimeError, soundfile.LibsndfileError) as exc:
                     warn(f"warning: skipped {AudioFileError(f'{path}: unreadable audio ({exc})')}")
