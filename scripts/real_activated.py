@@ -12,6 +12,7 @@ that real voices never say the word falls on Allison's clips and not on the synt
 import os
 import sys
 import tempfile
+from functools import lru_cache
 
 import numpy as np
 import soundfile as sf
@@ -26,16 +27,22 @@ FILL = ("vm-goodbye", "vm-press", "vm-password", "vm-login", "vm-options")
 GAP = int(0.3 * params.SAMPLE_RATE)
 
 
+@lru_cache(maxsize=None)
+def prompt(name, ext):
+    """One of her prompts at 44,100 Hz, decoded once for all the clips that use it."""
+    return realspeech.to_rate(*realspeech.decode(os.path.join(ALLISON, f"{name}.{ext}")))
+
+
 def allison_clip(word_file, ext, lead_s):
     """10 s: her prompts for about ``lead_s``, the word, then more of them; (samples, word start s, end s)."""
-    fill = [realspeech.to_rate(*realspeech.decode(os.path.join(ALLISON, f"{n}.{ext}"))) for n in FILL]
+    fill = [prompt(n, ext) for n in FILL]
     y, at = np.zeros(params.CLIP_SAMPLES), 0
     for p in fill:
         if at + len(p) > lead_s * params.SAMPLE_RATE:
             break
         y[at:at + len(p)] = p
         at += len(p) + GAP
-    w = realspeech.to_rate(*realspeech.decode(os.path.join(ALLISON, f"{word_file}.{ext}")))
+    w = prompt(word_file, ext)
     start, end = at, at + len(w)
     y[start:end] = w
     at = end + GAP
