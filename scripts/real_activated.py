@@ -7,11 +7,22 @@ and "activate" alone, are said by six held-out neural voices in silence. For eac
 output from the word's start to 0.6 s after its end, per clip and averaged. A model that has learned
 that real voices never say the word falls on Allison's clips and not on the synthetic ones.
 
+A second real voice, where Debian's warzone2100-data is installed (`apt-get install warzone2100-data`;
+skipped with a line saying so where it is not): the game's announcer saying "Command Console
+Activated" and "Mission Timer Activated" (11,025-Hz Ogg files in `base.wz`; `audio/audio.cfg` gives
+each line's text), each in 10 s of her other lines without "activ" in their text, after 0, 3 or 6 s:
+6 clips. The word ends each line and its start is not marked, so the window is the line's last second
+to 0.6 s after it.
+
     python scripts/real_activated.py training/run82/final.weights.h5 training/run86a/keras/model.weights.h5
+    python scripts/real_activated.py --threshold 0.6 models/model.weights.h5   # count clips at 0.6, not 0.5
 """
+import io
 import os
+import re
 import sys
 import tempfile
+import zipfile
 from functools import lru_cache
 
 import numpy as np
@@ -25,6 +36,8 @@ from triggerword.model import load_model_f  # noqa: E402
 ALLISON = os.path.join(realspeech.SOUNDS, "en_US_f_Allison")
 FILL = ("vm-goodbye", "vm-press", "vm-password", "vm-login", "vm-options")
 GAP = int(0.3 * params.SAMPLE_RATE)
+WARZONE = "/usr/share/games/warzone2100/base.wz"
+WARZONE_WORDS = ("pcv413.ogg", "pcv462.ogg")   # "Command Console Activated", "Mission Timer Activated"
 
 
 @lru_cache(maxsize=None)
@@ -35,14 +48,42 @@ def prompt(name, ext):
 
 def allison_clip(word_file, ext, lead_s):
     """10 s: her prompts for about ``lead_s``, the word, then more of them; (samples, word start s, end s)."""
-    fill = [prompt(n, ext) for n in FILL]
+    return placed([prompt(n, ext) for n in FILL], prompt(word_file, ext), lead_s)
+
+
+def warzone_lines():
+    """{file name: 44,100-Hz samples} of the announcer's lines that have a text in audio.cfg, and their texts."""
+    with zipfile.ZipFile(WARZONE) as z:
+        texts = dict(re.findall(r'"(pcv\d+\.ogg)"[^\n]*?/\*(.*?)\*/', z.read("audio/audio.cfg").decode("latin-1")))
+        names = {n.rsplit("/", 1)[-1]: n for n in z.namelist() if n.startswith("audio/memressp/")}
+        lines = {}
+        for f in sorted(texts):
+            if f in names:
+                x, rate = sf.read(io.BytesIO(z.read(names[f])), dtype="float64", always_2d=True)
+                lines[f] = realspeech.to_rate(x.mean(axis=1), rate)
+    return lines, texts
+
+
+def warzone_clips():
+    """Her two "... Activated" lines, each in 10 s of her first lines without "activ": [(label, y, s, e)]."""
+    lines, texts = warzone_lines()
+    fill = [lines[f] for f in sorted(lines) if "activ" not in texts[f].lower()][:12]
+    out = []
+    for f in WARZONE_WORDS:
+        for lead in (0, 3, 6):
+            y, _, end = placed(fill, lines[f], lead)
+            out.append((f"{texts[f].strip()}, after {lead} s", y, end - 1.0, end))
+    return out
+
+
+def placed(fill, w, lead_s):
+    """``w`` in 10 s of the ``fill`` takes: some for about ``lead_s``, then ``w``, then others from the end."""
     y, at = np.zeros(params.CLIP_SAMPLES), 0
     for p in fill:
         if at + len(p) > lead_s * params.SAMPLE_RATE:
             break
         y[at:at + len(p)] = p
         at += len(p) + GAP
-    w = prompt(word_file, ext)
     start, end = at, at + len(w)
     y[start:end] = w
     at = end + GAP
@@ -69,6 +110,10 @@ def clips(folder):
         for ext, band in (("g722", "G.722"), ("wav", "8 kHz")):
             for lead in (0, 3, 6):
                 out.append((f"Allison {word}", f"{band}, after {lead} s", *allison_clip(word, ext, lead)))
+    if os.path.exists(WARZONE):
+        out += [("Warzone announcer activated", label, *got) for label, *got in warzone_clips()]
+    else:
+        print(f"{WARZONE} not found (apt-get install warzone2100-data): no Warzone column")
     rows = [v for v in voices.voices("heldout") if v.engine in ("kokoro", "piper")][:6]
     for text in ("activated", "deactivated", "activate"):
         for row in rows:
@@ -83,11 +128,16 @@ def clips(folder):
     return paths
 
 
-def main(models):
+def main(argv):
+    at = params.DEFAULT_THRESHOLD
+    if argv[:1] == ["--threshold"]:
+        at, argv = float(argv[1]), argv[2:]
+    models = argv
     with tempfile.TemporaryDirectory() as folder:
         made = clips(folder)
         feats = [clip_features(path) for _, _, path, _, _ in made]
     groups = list(dict.fromkeys(g for g, *_ in made))
+    print(f"mean peak (clips reaching {at:g})")
     print("| model | " + " | ".join(groups) + " |")
     print("|---" * (len(groups) + 1) + "|")
     for m in models:
@@ -96,7 +146,7 @@ def main(models):
         for (group, _, _, s, e), p in zip(made, probs):
             t = np.arange(len(p)) * 10.0 / len(p)
             peaks.setdefault(group, []).append(float(p[(t >= s) & (t <= e + 0.6)].max()))
-        print(f"| {m} | " + " | ".join(f"{np.mean(peaks[g]):.3f} ({sum(v >= 0.5 for v in peaks[g])}/{len(peaks[g])})"
+        print(f"| {m} | " + " | ".join(f"{np.mean(peaks[g]):.3f} ({sum(v >= at for v in peaks[g])}/{len(peaks[g])})"
                                      for g in groups) + " |")
     return 0
 
