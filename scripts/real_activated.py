@@ -1,4 +1,4 @@
-"""How strongly models fire on the one real "activate" at hand, beside synthetic voices saying the same.
+"""How strongly models fire on the real words nearest "activate" at hand, beside synthetic voices saying the same.
 
 Allison's "activated" and "de-activated" (Debian's asterisk-core-sounds-en-g722 and -wav; left out of
 `triggerword realspeech`, which skips every prompt named "activ") are placed in 10 s of her other
