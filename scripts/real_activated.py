@@ -51,27 +51,22 @@ def allison_clip(word_file, ext, lead_s):
     return placed([prompt(n, ext) for n in FILL], prompt(word_file, ext), lead_s)
 
 
-def warzone_lines():
-    """{file name: 44,100-Hz samples} of the announcer's lines that have a text in audio.cfg, and their texts."""
+def warzone_clips():
+    """Her two "... Activated" lines, each in 10 s of her first 12 lines without "activ": [(label, y, s, e)]."""
     with zipfile.ZipFile(WARZONE) as z:
         texts = dict(re.findall(r'"(pcv\d+\.ogg)"[^\n]*?/\*(.*?)\*/', z.read("audio/audio.cfg").decode("latin-1")))
         names = {n.rsplit("/", 1)[-1]: n for n in z.namelist() if n.startswith("audio/memressp/")}
-        lines = {}
-        for f in sorted(texts):
-            if f in names:
-                x, rate = sf.read(io.BytesIO(z.read(names[f])), dtype="float64", always_2d=True)
-                lines[f] = realspeech.to_rate(x.mean(axis=1), rate)
-    return lines, texts
 
+        def line(f):   # 44,100-Hz samples of one of her lines
+            x, rate = sf.read(io.BytesIO(z.read(names[f])), dtype="float64", always_2d=True)
+            return realspeech.to_rate(x.mean(axis=1), rate)
 
-def warzone_clips():
-    """Her two "... Activated" lines, each in 10 s of her first lines without "activ": [(label, y, s, e)]."""
-    lines, texts = warzone_lines()
-    fill = [lines[f] for f in sorted(lines) if "activ" not in texts[f].lower()][:12]
+        fill = [line(f) for f in [f for f in sorted(texts) if f in names and "activ" not in texts[f].lower()][:12]]
+        words = {f: line(f) for f in WARZONE_WORDS}
     out = []
-    for f in WARZONE_WORDS:
+    for f, w in words.items():
         for lead in (0, 3, 6):
-            y, _, end = placed(fill, lines[f], lead)
+            y, _, end = placed(fill, w, lead)
             out.append((f"{texts[f].strip()}, after {lead} s", y, end - 1.0, end))
     return out
 
