@@ -405,6 +405,31 @@ def test_band_limit_empties_the_top_of_the_whole_mix_and_is_off_by_default(tiny_
         assert np.array_equal(full[1], cut[1])            # the labels are the same words'
 
 
+def test_label_delay_moves_every_label_later_and_leaves_the_audio(tiny_corpus):
+    """``label_delay``: the same example, each run of ones starting that many output steps later and still
+    50 long (unless the clip ends first); off, the labels are insert_ones's; out of range, a clear error."""
+    from triggerword.train import MAX_LABEL_DELAY, RECIPE, Corpus, entry_problem, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["label_delay"] == 0
+    assert MAX_LABEL_DELAY + params.LABEL_STEPS + 7 <= params.HIT_AFTER_S / params.STEP_S  # still a hit
+    checked = 0
+    for seed in range(1, 9):
+        plain = make_training_example(corpus, np.random.default_rng(seed), dict(RECIPE, n_activates=[2, 2]))
+        late = make_training_example(corpus, np.random.default_rng(seed), dict(RECIPE, n_activates=[2, 2], label_delay=40))
+        assert np.array_equal(plain[0], late[0])
+        starts = np.flatnonzero(np.diff(np.r_[0.0, plain[1]]) > 0)
+        moved = np.flatnonzero(np.diff(np.r_[0.0, late[1]]) > 0)
+        assert len(starts) >= 1
+        assert not late[1][:40].any() and np.array_equal(late[1][40:], plain[1][:-40])
+        for a in starts[starts + 40 + params.LABEL_STEPS <= params.TY]:
+            assert a + 40 in moved and late[1][a + 40:a + 40 + params.LABEL_STEPS].all()
+            checked += 1
+    assert checked >= 4
+    assert entry_problem("label_delay", 40) is None
+    for bad in (-1, MAX_LABEL_DELAY + 1, 2.5, True):
+        assert "label_delay must be a whole number" in entry_problem("label_delay", bad)
+
+
 def test_calls_are_wordless_tonal_cries_laid_over_the_mix_and_off_by_default(tiny_corpus):
     """``p_calls``: cries (gliding harmonic tones) join the mix as unlabelled sound; off, nothing is drawn,
     so recipes written before the entry existed make the same examples."""

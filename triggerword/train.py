@@ -99,9 +99,26 @@ RECIPE = {
     "band_hz": [3400.0, 8000.0],  # channel low-passed at a frequency drawn from this range (``augment.band_limit``:
                                #   telephone, wideband codec, cheap microphone); nothing drawn while 0
     "p_calls": 0.0,            # > 0: the chance the mix, before its room, gets 1-4 bursts of wordless cries
+    "label_delay": 0,          # > 0: every example's labels moved this many output steps (7.3 ms each) later, so
+                               #   the model may hear what follows the word before it answers (inside the hit
+                               #   window, 1 s after the end; at most ``MAX_LABEL_DELAY``); 0: insert_ones's labels
                                #   (``augment.add_calls``: gliding harmonic tones, like animals, shrieks or sirens)
                                #   as unlabelled sounds; nothing drawn while 0
 }
+
+
+# The latest labels may end: the hit window's 1.0 s after the word (137 output steps) less LABEL_STEPS,
+# less 7 steps so that a model rising where its labels start is still a hit.
+MAX_LABEL_DELAY = int(params.HIT_AFTER_S / params.STEP_S) - params.LABEL_STEPS - 7
+
+
+def delay_labels(y, steps):
+    """Labels ``y`` (TY,) moved ``steps`` output steps later; those pushed past the clip's end are dropped."""
+    if steps <= 0:
+        return y
+    out = np.zeros_like(y)
+    out[steps:] = y[:len(y) - steps]
+    return out
 
 
 class CorpusError(ValueError):
@@ -444,7 +461,7 @@ def make_training_example(corpus, rng, recipe=RECIPE):
     if low != 1.0 or high != 1.0:  # drawn after everything the audio needs: the same mix, warped
         x = warp_bins(x, float(rng.uniform(low, high)), recipe.get("vtlp_boundary_hz", 8000))
     spec_masks(x, rng, tuple(recipe.get("freq_masks", (0, 0))), tuple(recipe.get("time_masks", (0, 0))))
-    return x, y
+    return x, delay_labels(y, int(recipe.get("label_delay", 0)))
 
 
 def bin_scale(corpus, recipe, seed, n=None):
@@ -675,6 +692,9 @@ def entry_problem(key, value):
     if key in ("lr_decay_epochs", "lr_final") and not (
             isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
         return f"{key} must be a number, 0 or more"
+    if key == "label_delay" and not (isinstance(value, int) and not isinstance(value, bool)
+                                     and 0 <= value <= MAX_LABEL_DELAY):
+        return f"label_delay must be a whole number of output steps from 0 to {MAX_LABEL_DELAY}"
     if key == "pitch_on" and value not in ("all", "activate"):
         return f"pitch_on must be \"all\" or \"activate\", not {value!r}"
     return None
