@@ -99,11 +99,11 @@ RECIPE = {
     "band_hz": [3400.0, 8000.0],  # channel low-passed at a frequency drawn from this range (``augment.band_limit``:
                                #   telephone, wideband codec, cheap microphone); nothing drawn while 0
     "p_calls": 0.0,            # > 0: the chance the mix, before its room, gets 1-4 bursts of wordless cries
+                               #   (``augment.add_calls``: gliding harmonic tones, like animals, shrieks or sirens)
+                               #   as unlabelled sounds; nothing drawn while 0
     "label_delay": 0,          # > 0: every example's labels moved this many output steps (7.3 ms each) later, so
                                #   the model may hear what follows the word before it answers (inside the hit
                                #   window, 1 s after the end; at most ``MAX_LABEL_DELAY``); 0: insert_ones's labels
-                               #   (``augment.add_calls``: gliding harmonic tones, like animals, shrieks or sirens)
-                               #   as unlabelled sounds; nothing drawn while 0
 }
 
 
