@@ -933,6 +933,23 @@ def test_extra_labelled_sets_are_scored_on_their_own_in_every_table(tmp_path, ca
         evaluate.main(["--extra", str(sets["true"])])
 
 
+def test_log_keeps_every_epoch_when_the_dev_columns_come_and_go(tmp_path):
+    """A run scored on a dev set, then resumed with --dev none (a GPU machine without the dev clips),
+    logged rows with and without precision/recall/f1: the log must keep them all, old cells intact."""
+    from triggerword.train import write_log
+    log = [{"epoch": 1, "loss": 0.4, "precision": 0.7, "recall": 0.6, "f1": 0.65},
+           {"epoch": 2, "loss": 0.3},
+           {"epoch": 3, "loss": 0.2, "f1": 0.8}]
+    path = tmp_path / "log.csv"
+    path.write_text("what an earlier epoch wrote\n")
+    write_log(str(path), log)
+    rows = list(csv.DictReader(open(path)))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["f1"] == "0.65" and rows[1]["f1"] == "" and rows[2]["f1"] == "0.8"
+    assert list(rows[0]) == ["epoch", "loss", "precision", "recall", "f1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]  # no temporary file left behind
+
+
 def test_ema_ships_an_average_and_resumes_exactly(tmp_path, tiny_corpus, capsys):
     """--set ema=D: training itself is unchanged, the run ships the moving average of its weights,
     and a resumed run averages on exactly as one that never stopped."""

@@ -924,11 +924,24 @@ def _main(args):
             best_f1 = f1
             torch.save(state, os.path.join(args.run, "best.pt"))
         save_model_f(to_keras(shipped), os.path.join(args.run, "keras"))
-        with open(os.path.join(args.run, "log.csv"), "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(log[-1].keys()))
-            writer.writeheader()
-            writer.writerows(log)
+        write_log(os.path.join(args.run, "log.csv"), log)
     return 0
+
+
+def write_log(path, log):
+    """Write the per-epoch rows as CSV, replacing ``path`` only once the whole file is written.
+
+    The columns are every key any row has, in order of first appearance: a run resumed with
+    ``--dev none`` after epochs scored on a dev set (or the other way round) has rows with and
+    without the dev columns, and those cells stay empty."""
+    fields = []
+    for row in log:
+        fields += [key for key in row if key not in fields]
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(log)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":
