@@ -1,4 +1,4 @@
-# Sourced from the repository root on the GPU machine by run.sh, scratch.sh and training/run73/gpu.sh:
+# Sourced from the repository root on the GPU machine by run.sh, scratch.sh, training/run73/gpu.sh and run99/gpu.sh:
 #   source scripts/gpu_pair/setup.sh CORPUS_DIR
 # Installs the wheels in gpu/whl/ that its Python lacks (keras 3.15.1, namex, optree, soundfile, cffi,
 # pycparser), sets the environment, and unpacks gpu/corpus.tgz into CORPUS_DIR (made here by
