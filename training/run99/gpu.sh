@@ -3,7 +3,10 @@
 # a CUDA GPU, PyTorch and 16 cores. Run from the repository root with gpu/corpus.tgz, gpu/dev.tgz and
 # gpu/whl/ (scripts/gpu_pair/setup.sh says how each is made; scripts/gpu_pair/slim.sh makes the tree
 # light enough to travel). Writes the run's last checkpoint, log and Keras weights into $OUT.
-# The same script on this machine, as a check that it runs: DEVICE=cpu WORKERS=1 EXAMPLES=64 BUDGET=200.
+# As run: BUDGET=520 bash training/run99/gpu.sh, then two more epochs in the same lease (plan.md).
+# Checked on a CPU machine first, in a copy of the tree without raw_data/ (setup.sh unpacks the dev set
+# there) and without gpu/whl/ (wheels for the GPU machine's Python 3.12), with the environment
+# DEVICE=cpu WORKERS=1 EXAMPLES=64 BUDGET=120 CORPUS=/tmp/dry-corpus RUN=/tmp/dry-run.
 set -euo pipefail
 START=$(date +%s)
 DEVICE=${DEVICE:-cuda} EXAMPLES=${EXAMPLES:-8000} BUDGET=${BUDGET:-470} WORKERS=${WORKERS:-14}
