@@ -12,14 +12,13 @@ import time
 
 import numpy as np
 
-from triggerword.train import RECIPE, load_corpus, make_training_example
+from triggerword.train import RECIPE, load_corpus, make_training_example, read_recipe
 
 
 def recipe_of(spec):
     run, *changes = spec.split()
     recipe = dict(RECIPE)
-    with open(f"training/{run}/recipe.json") as f:
-        recipe.update(json.load(f)["recipe"])
+    recipe.update(read_recipe(f"training/{run}")[1])  # what --recipe reads, checked the same way
     for change in changes:
         key, _, value = change.partition("=")
         recipe[key] = json.loads(value)
