@@ -39,4 +39,25 @@ if ! ls "$assets"/kokoro-js-1.2.1.tgz >/dev/null 2>&1; then
     echo "setup: fetching the Kokoro voice vectors (npm pack kokoro-js@1.2.1)"
     mkdir -p "$assets" && (cd "$assets" && npm pack --silent kokoro-js@1.2.1 >/dev/null)
 fi
+# The texts of the Asterisk prompts (for `evaluate --real`'s list of where it fires) are the only files of
+# asterisk-core-sounds-{en,es,fr,it,ru}, which cannot be installed beside the prompts they describe
+# (-es and -fr provide asterisk-prompt-es/-fr, which asterisk-prompt-es-co and -fr-armelle conflict with):
+# each is downloaded and only its list unpacked into the asset folder. Optional: without them the list
+# of where it fires shows no texts.
+texts="$assets/asterisk-texts"
+for lang in en es fr it ru; do
+    list="core-sounds-$lang.txt.gz"
+    [[ -s "$texts/$list" ]] && continue
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && apt-get download -qq "asterisk-core-sounds-$lang" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get download -qq "asterisk-core-sounds-$lang" >/dev/null 2>&1; }) \
+       && dpkg-deb -x "$tmp"/asterisk-core-sounds-"$lang"_*.deb "$tmp/x" \
+       && [[ -s "$tmp/x/usr/share/doc/asterisk-core-sounds-$lang/$list" ]]; then
+        mkdir -p "$texts" && cp "$tmp/x/usr/share/doc/asterisk-core-sounds-$lang/$list" "$texts/$list.part" \
+            && mv "$texts/$list.part" "$texts/$list"
+    else
+        echo "setup: could not fetch the prompt texts of asterisk-core-sounds-$lang (optional; evaluate --real shows no texts)"
+    fi
+    rm -rf "$tmp"
+done
 echo "setup: ready"

@@ -145,6 +145,7 @@ def test_prompt_texts_come_from_the_package_list_of_the_speakers_own_package(tmp
     broken.write_bytes(b"\x1f\x8b not gzip")
     assert realspeech.prompt_texts("it", str(broken)) == {} and realspeech.prompt_texts("it", str(tmp_path / "no")) == {}
     monkeypatch.setattr(realspeech, "TEXTS", str(tmp_path / "core-sounds-{lang}.txt.gz"))
+    monkeypatch.setenv("TRIGGERWORD_ASSETS", str(tmp_path / "assets"))   # no unpacked lists there
     (tmp_path / "manifest.csv").write_text("clip,speaker,language,package,prompts\n"
                                            "it-carlo-0000.wav,it-carlo,Italian,p,agent-user.g722 other.g722\n"
                                            "it-menardi-0000.wav,it-menardi,Italian,p,agent-user.wav\n")
@@ -154,6 +155,11 @@ def test_prompt_texts_come_from_the_package_list_of_the_speakers_own_package(tmp
     assert realspeech.clip_prompts(str(tmp_path / "nothing")) == {}
     (tmp_path / "manifest.csv").write_bytes(b"clip,speaker\n\xff\xfe\x00broken")
     assert realspeech.clip_prompts(str(tmp_path)) == {}
+    unpacked = tmp_path / "assets" / "asterisk-texts" / "core-sounds-it.txt.gz"   # where setup.sh unpacks it
+    unpacked.parent.mkdir(parents=True)
+    with gzip.open(unpacked, "wt", encoding="utf-8") as f:
+        f.write("agent-user: Operatore.\n")
+    assert realspeech.prompt_texts("it") == {"agent-user": "Operatore."}   # comes before the package's own
 
 
 def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
@@ -195,7 +201,7 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     assert [p for p, _ in fires["en-allison-0000.wav"]["prompts"]] == ["demo-instruct.g722", "added.g722"]
     assert fires["en-allison-0001.wav"]["prompts"] == [["no-such-prompt.g722", ""]]
     assert "## Real speech: where it fires" in text and "| en-allison-0001.wav |" in text
-    if os.path.exists(realspeech.TEXTS.format(lang="en")):
+    if os.path.exists(realspeech.texts_file("en")):
         assert fires["en-allison-0000.wav"]["prompts"][1][1] == "Added."
     assert evaluate.main(["--dev", str(dev), "--real", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err.strip().splitlines()

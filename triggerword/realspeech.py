@@ -308,15 +308,25 @@ def speaker_of(clip_name):
 
 
 # The texts of the prompts, as the Debian packages of each language ship them (asterisk-core-sounds-en, -es,
-# -fr, -it, -ru: documentation only, installed by scripts/setup.sh): "name: text" lines.
+# -fr, -it, -ru: documentation only): "name: text" lines. The -es and -fr packages conflict with the
+# prompt packages of es-co and fr-armelle, so scripts/setup.sh does not install them but unpacks each
+# list into the asset folder (``ASSET_TEXTS``); a list installed by the package itself (``TEXTS``) also counts.
 TEXTS = "/usr/share/doc/asterisk-core-sounds-{lang}/core-sounds-{lang}.txt.gz"
+ASSET_TEXTS = "asterisk-texts/core-sounds-{lang}.txt.gz"
+
+
+def texts_file(lang):
+    """Where the prompt list of language ``lang`` is: the asset folder's copy, else the package's own."""
+    from triggerword.tts import asset_dir
+    unpacked = asset_dir() / ASSET_TEXTS.format(lang=lang)
+    return str(unpacked) if unpacked.exists() else TEXTS.format(lang=lang)
 
 
 def prompt_texts(lang, path=None):
     """{prompt name without extension: what it says} from the list the Debian package of language code
     ``lang`` ships (``en``, ``es``, ``fr``, ``it``, ``ru``: the speaker id before its first ``-``); {} where none is installed."""
     try:
-        with gzip.open(path or TEXTS.format(lang=lang), "rt", encoding="utf-8", errors="replace") as f:
+        with gzip.open(path or texts_file(lang), "rt", encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
     except (OSError, EOFError):
         return {}
