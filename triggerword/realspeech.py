@@ -12,7 +12,9 @@ DIR`` counts the false alarms in them, per hour and per speaker.
     triggerword realspeech --stamps [--out cache/stamps]    # real speech to train on (``build_stamps``)
 
 Prompts whose file name holds "activ" ("activated", "de-activated", "vm-tempgreetactive", in every
-language) are left out, so no clip holds the word or its nearest relatives. What the set is and is
+language) are left out, so no clip holds the English word. The word's relatives in other languages
+still sit inside prompts named otherwise ("activar o desactivar", "attivare", "activer"), in 92 of
+the 1,229 default clips (``scripts/real_relatives.py`` counts them and the false alarms there). What the set is and is
 not: seven people in eight sets (Allison reads both English and Spanish; by the packages' folder
 names five women and one man, and one Colombian voice the package does not name), reading short
 system messages in a studio, band-limited by telephone codecs (G.722: nothing above 7 kHz; 8-kHz WAV
