@@ -681,6 +681,24 @@ def test_tiny_training_run_checkpoints_resumes_and_exports(tmp_path, tiny_corpus
         evaluate.main(["--dev", str(dev), "--compare", f"none={tmp_path / 'missing'}"])
 
 
+def test_set_dropout_reaches_the_network(tmp_path, tiny_corpus):
+    """``--set dropout=R`` trains at R, as the recipe it writes says: one epoch from the same start,
+    seed and examples ends at another loss for another rate, and at the same loss for the same one.
+    (It once only reached recipe.json: the network was built before ``--set`` was read.)"""
+    pytest.importorskip("torch")
+    from triggerword.train import main
+
+    def loss(name, rate):
+        run = tmp_path / name
+        assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4",
+                     "--batch-size", "2", "--workers", "0", "--epochs", "1", "--set", f"dropout={rate}"]) == 0
+        assert json.loads((run / "recipe.json").read_text())["recipe"]["dropout"] == rate
+        return float(next(csv.DictReader(open(run / "log.csv")))["loss"])
+
+    low, high, again = loss("low", 0.1), loss("high", 0.9), loss("again", 0.1)
+    assert low == again and abs(low - high) > 1e-4
+
+
 def test_pitch_shift_moves_a_tone_by_its_semitones_and_keeps_its_timing(tmp_path):
     """``evaluate --shifts``: a 2 kHz tone from 4.0 to 5.0 s, an octave up or down, must peak at 4 or
     1 kHz at the same time; no shift must be the workbook's own preparation, bit for bit."""

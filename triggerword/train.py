@@ -845,6 +845,7 @@ def _main(args):
     if state is not None:
         opt.load_state_dict(state["optimizer"])
     recipe.update(args.set)  # after a resume too: a recipe can change between epochs, as the rate does
+    net.drop.p = float(recipe["dropout"])   # the net was built before --set: its rate follows the recipe's
     if args.learning_rate:
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
