@@ -45,12 +45,13 @@ fi
 # each is downloaded and only its list unpacked into the asset folder. Optional: without them the list
 # of where it fires shows no texts.
 texts="$assets/asterisk-texts"
+SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 for lang in en es fr it ru; do
     list="core-sounds-$lang.txt.gz"
     [[ -s "$texts/$list" ]] && continue
     tmp=$(mktemp -d)
     if (cd "$tmp" && apt-get download -qq "asterisk-core-sounds-$lang" >/dev/null 2>&1 \
-            || { apt-get update -qq >/dev/null 2>&1 && apt-get download -qq "asterisk-core-sounds-$lang" >/dev/null 2>&1; }) \
+            || { $SUDO apt-get update -qq >/dev/null 2>&1 && apt-get download -qq "asterisk-core-sounds-$lang" >/dev/null 2>&1; }) \
        && dpkg-deb -x "$tmp"/asterisk-core-sounds-"$lang"_*.deb "$tmp/x" \
        && [[ -s "$tmp/x/usr/share/doc/asterisk-core-sounds-$lang/$list" ]]; then
         mkdir -p "$texts" && cp "$tmp/x/usr/share/doc/asterisk-core-sounds-$lang/$list" "$texts/$list.part" \
