@@ -1023,6 +1023,40 @@ def test_spike_weight_changes_training_only_when_set(tmp_path, tiny_corpus):
     assert spike["recipe"]["spike_weight"] == 1 and spike["recipe"]["spike_top"] == 8
 
 
+def test_smooth_labels_moves_both_ends_halfway_by_eps():
+    torch = pytest.importorskip("torch")
+    from triggerword.train import smooth_labels
+    y = torch.tensor([0.0, 1.0, 0.5])
+    assert torch.allclose(smooth_labels(y, 0.1), torch.tensor([0.05, 0.95, 0.5]))
+    assert torch.equal(smooth_labels(y, 0.0), y)
+
+
+def test_mixup_blends_inputs_and_labels_by_the_same_weight_with_another_example():
+    """Each chosen example is lam * itself + (1 - lam) * another one of the batch, its labels the same
+    blend, lam at least 0.5; with p = 0 nothing moves; the same generator seed mixes the same way."""
+    torch = pytest.importorskip("torch")
+    from triggerword.train import mixup
+    n = 16
+    x = torch.arange(n, dtype=torch.float32).view(n, 1, 1).repeat(1, 3, 2) + 100  # example i holds 100 + i
+    y = torch.zeros(n, 4, 1)
+    y[0] = 1.0                                          # only example 0 holds the word
+    same_x, same_y = mixup(x, y, 0.0, 0.4, torch.Generator().manual_seed(0))
+    assert torch.equal(same_x, x) and torch.equal(same_y, y)
+
+    mx, my = mixup(x, y, 1.0, 0.4, torch.Generator().manual_seed(3))
+    again = mixup(x, y, 1.0, 0.4, torch.Generator().manual_seed(3))
+    assert torch.equal(mx, again[0]) and torch.equal(my, again[1])
+    assert torch.all(mx == mx[:, :1, :1])                # one weight per example, over every step and bin
+    assert 0.5 - 1e-6 <= float(my[0].min()) < 1.0        # the word's example keeps at least half its label
+    moved = [i for i in range(n) if mx[i, 0, 0] != x[i, 0, 0]]
+    assert len(moved) >= n - 1                           # p = 1: all mixed (a lam of exactly 1 is possible)
+    for i in range(1, n):                                # the others got word only from example 0's share
+        lam_label = float(my[i, 0, 0])                   # = (1 - lam) if i was mixed with 0, else 0
+        if lam_label > 0:
+            assert float(mx[i, 0, 0]) == pytest.approx((1 - lam_label) * (100 + i) + lam_label * 100, rel=1e-5)
+            assert lam_label <= 0.5 + 1e-6
+
+
 def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_corpus):
     """--set lr_decay_epochs=N: from learning_rate at the start, half way at N/2, lr_final from N on;
     without it the rate is constant; a run's log.csv records the rate its last batch used."""

@@ -104,6 +104,9 @@ RECIPE = {
     "label_delay": 0,          # > 0: every example's labels moved this many output steps (7.3 ms each) later, so
                                #   the model may hear what follows the word before it answers (inside the hit
                                #   window, 1 s after the end; at most ``MAX_LABEL_DELAY``); 0: insert_ones's labels
+    "label_smooth": 0.0,       # > 0: train towards eps/2 and 1 - eps/2 instead of 0 and 1 (``smooth_labels``)
+    "mixup": 0.0,              # > 0: the chance each example of a batch is mixed with another of the batch
+    "mixup_alpha": 0.4,        #   (``mixup``): inputs and labels both weighted lam and 1 - lam, lam ~ Beta(a, a)
 }
 
 
@@ -576,6 +579,42 @@ def spike_loss(p, y, top=8, guard=100):
     return bce.topk(top, dim=1).values.mean()
 
 
+def smooth_labels(y, eps):
+    """Labels moved ``eps / 2`` towards one half: 0 becomes eps / 2 and 1 becomes 1 - eps / 2."""
+    return y * (1.0 - eps) + eps / 2.0
+
+
+def mixup(x, y, p, alpha, gen):
+    """Mix each example of a batch, with chance ``p``, with another of the same batch (mixup).
+
+    A chosen example ``i`` becomes ``lam * x[i] + (1 - lam) * x[j]`` and its labels the same blend
+    of ``y[i]`` and ``y[j]``, where ``j`` is a random other example and ``lam ~ Beta(alpha, alpha)``
+    (kept at 0.5 or above, so the example stays mostly itself). The inputs are power spectrograms, so
+    a blend is close to the two sounds played together at ``lam`` and ``1 - lam`` of their power;
+    the labels say how much of a word there is, which trains graded answers for faint or masked
+    words instead of ones and zeros. ``gen`` (a ``torch.Generator``) makes every draw, so a run
+    with a seed mixes the same way each time.
+    """
+    import torch
+    n = len(x)
+    if n < 2 or p <= 0:
+        return x, y
+    chosen = torch.rand(n, generator=gen) < p
+    partner = (torch.arange(n) + torch.randint(1, n, (n,), generator=gen)) % n  # never itself
+    beta = torch.distributions.Beta(torch.tensor(float(alpha)), torch.tensor(float(alpha)))
+    u = torch.rand(n, generator=gen).clamp(1e-6, 1 - 1e-6)
+    # Beta's own sampler takes no generator: draw lam by inverting its CDF on a grid instead
+    grid = torch.linspace(1e-4, 1 - 1e-4, 2001)
+    cdf = torch.cumsum(beta.log_prob(grid).exp(), 0)
+    cdf = cdf / cdf[-1]
+    lam = grid[torch.searchsorted(cdf, u).clamp(max=len(grid) - 1)]
+    lam = torch.maximum(lam, 1 - lam)
+    lam = torch.where(chosen, lam, torch.ones_like(lam))
+    lx = lam.view(-1, *([1] * (x.dim() - 1)))
+    ly = lam.view(-1, *([1] * (y.dim() - 1)))
+    return lx * x + (1 - lx) * x[partner], ly * y + (1 - ly) * y[partner]
+
+
 def _cpu_seconds():
     """CPU time of this process and of its finished children (the epoch's data workers)."""
     import resource
@@ -888,10 +927,15 @@ def _main(args):
         net.train()
         started, cpu_started, total, count = time.time(), _cpu_seconds(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch")
+        mix_gen = torch.Generator().manual_seed(args.seed * 1000 + epoch)  # the same mixes on a resume
         for step, (x, y) in enumerate(bar):
             if recipe.get("lr_decay_epochs", 0):
                 for group in opt.param_groups:
                     group["lr"] = learning_rate_at(recipe, epoch + step / len(loader))
+            if recipe.get("mixup", 0) > 0:
+                x, y = mixup(x, y, recipe["mixup"], recipe.get("mixup_alpha", RECIPE["mixup_alpha"]), mix_gen)
+            if recipe.get("label_smooth", 0) > 0:
+                y = smooth_labels(y, recipe["label_smooth"])
             x, y = x.to(args.device), y.to(args.device)
             opt.zero_grad()
             p = net(x)[:, :, 0]
