@@ -908,6 +908,43 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert len(err) == 1 and "none: no such folder" in err[0] and "--target everyday" in err[0]
 
 
+def test_prediction_in_chunks_gives_what_one_call_gives_and_holds_no_features(tmp_path, capsys):
+    """``read_and_predict`` reads and predicts a few clips at a time (so ``evaluate`` no longer holds
+    every clip's features, which peaked at 12 GB on the real-speech set): its probabilities equal one
+    call on all the clips, with a chunk that does not divide the count; features come back only when
+    kept; a broken clip is skipped with a warning on stderr, so ``--json`` on stdout stays JSON."""
+    import json
+    import shutil
+    from triggerword import evaluate
+    from triggerword.model import load_model_f
+    model = load_model_f(str(ROOT / "models" / "model.weights.h5"))
+    folder = tmp_path / "fa"
+    folder.mkdir()
+    names = ["001.wav", "002.wav", "003.wav", "004.wav", "005.wav"]
+    for i, name in enumerate(names):
+        shutil.copy(ROOT / "raw_data" / "dev" / name, folder / name)
+    _, feats = evaluate.read_clips(str(folder))
+    whole = evaluate.predict_keras(model, feats, chunk=len(feats))
+    kept, held, probs = evaluate.read_and_predict(model, str(folder), chunk=2)
+    assert kept == names and held is None and probs.shape == whole.shape
+    np.testing.assert_allclose(probs, whole, atol=1e-6)
+    assert float(whole.max()) > 0.5  # the dev clips hold the word: a real answer, not all zeros
+    _, held, _ = evaluate.read_and_predict(model, str(folder), chunk=2, keep=True)
+    assert len(held) == 5 and all(np.array_equal(a, b) for a, b in zip(held, feats))
+    (folder / "000.wav").write_bytes(b"RIFF not a wave")
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", dev / "001.wav")
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
+    capsys.readouterr()
+    assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev),
+                          "--fa", str(folder), "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["at_threshold"]["fa_clips"] == 5
+    assert "000.wav" in captured.err and "warning: skipped" in captured.err
+
+
 def test_extra_labelled_sets_are_scored_on_their_own_in_every_table(tmp_path, capsys):
     """--extra LABEL=DIR: a labelled folder scored apart (at the threshold, across the sweep, for each
     --compare run and in the report). The same two dev clips under their true labels and under labels

@@ -152,11 +152,50 @@ def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, p
     return kept, feats
 
 
-def predict_keras(model, feats, batch_size=8):
-    """(n, TY) probabilities of a Keras model_f."""
-    if not feats:
+# Clips stacked and handed to Keras at a time: a multiple of the batch size, so the batches, and so the
+# numbers, are the ones a single call on every clip would make.
+PREDICT_CHUNK = 64
+
+
+def predict_keras(model, feats, batch_size=8, chunk=PREDICT_CHUNK):
+    """(n, TY) probabilities of a Keras model_f, ``chunk`` clips at a time.
+
+    One call on every clip at once stacked them into one more array and Keras copied that again: for
+    the 1,229 clips of ``cache/real`` (2.7 GB of features) the command peaked at 12 GB and two at once
+    were killed for memory on a 24-GB machine. In chunks, the copies are of ``chunk`` clips only.
+    """
+    if not len(feats):
         return np.zeros((0, params.TY), dtype=np.float32)
-    return model.predict(np.stack(feats), batch_size=batch_size, verbose=0)[:, :, 0]
+    return np.concatenate([model.predict(np.stack(feats[i:i + chunk]), batch_size=batch_size, verbose=0)[:, :, 0]
+                           for i in range(0, len(feats), chunk)])
+
+
+def _warn_stderr(message):
+    print(message, file=sys.stderr)
+
+
+def read_and_predict(model, folder, names=None, keep=False, warn=_warn_stderr, progress=False, chunk=PREDICT_CHUNK):
+    """``(names, feats, probabilities)`` of the clips of ``folder`` as ``read_clips`` reads them, predicted
+    ``chunk`` clips at a time as they are read, so that only one chunk's features are held at once;
+    ``feats`` is ``None`` unless ``keep`` (which holds them all, for scoring other models on them). A clip
+    that cannot be read is skipped with a warning naming it, on stderr (stdout may be ``--json``)."""
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
+    kept, held, pending, probs = [], [], [], []
+    for name in _bar(names, f"reading {folder}", "clip", progress):
+        try:
+            pending.append(clip_features(os.path.join(folder, name)))
+            kept.append(name)
+        except AudioFileError as exc:
+            warn(f"warning: skipped {exc}")
+        if len(pending) == chunk:
+            probs.append(predict_keras(model, pending, chunk=chunk))
+            held.extend(pending if keep else ())
+            pending = []
+    if pending:
+        probs.append(predict_keras(model, pending, chunk=chunk))
+        held.extend(pending if keep else ())
+    out = np.concatenate(probs) if probs else np.zeros((0, params.TY), dtype=np.float32)
+    return kept, (held if keep else None), out
 
 
 def sweep(dev_probs, dev_truths, fa_probs=None, thresholds=THRESHOLDS, engine=None, fa2_probs=None, talk_probs=None,
@@ -916,31 +955,27 @@ def main(argv=None):
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
     start = time.time()
-    names, feats = read_clips(args.dev, sorted(labels), progress=True)
-    dev_probs = predict_keras(model, feats)
+    keep = bool(runs)  # features are held only to score the --compare runs on them
+    names, feats, dev_probs = read_and_predict(model, args.dev, sorted(labels), keep, progress=True)
     truths = [labels[n] for n in names]
     fa_probs = fa2_probs = fa_feats = fa2_feats = talk_probs = talk_feats = real_probs = real_feats = None
     if args.fa:
-        fa_names, fa_feats = read_clips(args.fa, progress=True)
-        fa_probs = predict_keras(model, fa_feats)
+        fa_names, fa_feats, fa_probs = read_and_predict(model, args.fa, None, keep, progress=True)
     if args.fa2:
-        fa2_names, fa2_feats = read_clips(args.fa2, progress=True)
-        fa2_probs = predict_keras(model, fa2_feats)
+        fa2_names, fa2_feats, fa2_probs = read_and_predict(model, args.fa2, None, keep, progress=True)
     if args.talk:
-        _, talk_feats = read_clips(args.talk, progress=True)
-        talk_probs = predict_keras(model, talk_feats)
+        _, talk_feats, talk_probs = read_and_predict(model, args.talk, None, keep, progress=True)
     if args.real:
-        real_names, real_feats = read_clips(args.real, progress=True)
-        real_probs = predict_keras(model, real_feats)
+        real_names, real_feats, real_probs = read_and_predict(model, args.real, None, keep, progress=True)
     engine = engine_inputs = None
     if engine_labels is not None:
-        e_names, e_feats = read_clips(args.engine, sorted(engine_labels), progress=True)
+        e_names, e_feats, e_probs = read_and_predict(model, args.engine, sorted(engine_labels), keep, progress=True)
         engine_inputs = (e_feats, [engine_labels[n] for n in e_names])
-        engine = (predict_keras(model, e_feats), engine_inputs[1])
-    extras = []  # (label, folder, clip names, features, truths, probabilities)
+        engine = (e_probs, engine_inputs[1])
+    extras = []  # (label, folder, clip names, features or None, truths, probabilities)
     for (label, folder), lab in zip(extra_dirs, extra_labels):
-        x_names, x_feats = read_clips(folder, sorted(lab), progress=True)
-        extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], predict_keras(model, x_feats)))
+        x_names, x_feats, x_probs = read_and_predict(model, folder, sorted(lab), keep, progress=True)
+        extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], x_probs))
     rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs,
                  extras=[(x[0], x[5], x[4]) for x in extras], real_probs=real_probs)
     at = score_clips(dev_probs, truths, args.threshold)
