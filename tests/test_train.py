@@ -1094,6 +1094,25 @@ def test_mixup_blends_inputs_and_labels_by_the_same_weight_with_another_example(
             assert lam_label <= 0.5 + 1e-6
 
 
+def test_label_smooth_and_mixup_reach_training_and_are_recorded(tmp_path, tiny_corpus):
+    """--set label_smooth / mixup change what is trained (and the recipe written says so), and the
+    logged loss is the one against the smoothed targets."""
+    torch = pytest.importorskip("torch")
+    from triggerword.train import main
+
+    def run(name, *extra):
+        assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(tmp_path / name), "--examples", "4",
+                     "--batch-size", "4", "--workers", "0", "--threads", "1", "--epochs", "1", *extra]) == 0
+        return torch.load(tmp_path / name / "checkpoint.pt", map_location="cpu", weights_only=False)
+
+    plain, smooth = run("plain"), run("smooth", "--set", "label_smooth=0.1")
+    mixed = run("mixed", "--set", "mixup=1")
+    same = lambda a, b: all(torch.equal(a[k], b[k]) for k in a)
+    assert not same(plain["model"], smooth["model"]) and not same(plain["model"], mixed["model"])
+    assert smooth["log"][0]["loss"] != plain["log"][0]["loss"]
+    assert smooth["recipe"]["label_smooth"] == 0.1 and mixed["recipe"]["mixup"] == 1
+
+
 def test_the_rate_falls_along_a_half_cosine_and_the_log_shows_it(tmp_path, tiny_corpus):
     """--set lr_decay_epochs=N: from learning_rate at the start, half way at N/2, lr_final from N on;
     without it the rate is constant; a run's log.csv records the rate its last batch used."""

@@ -934,12 +934,11 @@ def _main(args):
                     group["lr"] = learning_rate_at(recipe, epoch + step / len(loader))
             if recipe.get("mixup", 0) > 0:
                 x, y = mixup(x, y, recipe["mixup"], recipe.get("mixup_alpha", RECIPE["mixup_alpha"]), mix_gen)
-            if recipe.get("label_smooth", 0) > 0:
-                y = smooth_labels(y, recipe["label_smooth"])
             x, y = x.to(args.device), y.to(args.device)
+            target = smooth_labels(y, recipe["label_smooth"]) if recipe.get("label_smooth", 0) > 0 else y
             opt.zero_grad()
             p = net(x)[:, :, 0]
-            loss = loss_fn(p, y)
+            loss = loss_fn(p, target)  # the spike loss below finds the words in y, which smoothing leaves unmoved
             if recipe.get("spike_weight", 0):
                 loss = loss + recipe["spike_weight"] * spike_loss(p, y, recipe.get("spike_top", RECIPE["spike_top"]),
                                                                    recipe.get("spike_guard", RECIPE["spike_guard"]))
