@@ -141,15 +141,24 @@ def read_clips(folder, names=None, warn=print, target_dbfs=params.TARGET_DBFS, p
     ``semitones``, ``highpass_hz``, ``rate_hz``: each clip pitch-shifted, its bass cut or taken through
     another sample rate first (``clip_features``).
     """
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, feats = [], []
+    for name, feat in _each_clip(folder, names, warn, progress, target_dbfs, semitones, highpass_hz, rate_hz):
+        kept.append(name)
+        feats.append(feat)
+    return kept, feats
+
+
+def _each_clip(folder, names, warn, progress, *variant):
+    """``(name, features)`` of each readable WAV clip of ``folder`` (sorted, or ``names``), one at a time;
+    an unreadable one is skipped with a warning naming it. ``variant``: ``clip_features``'s options."""
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     for name in _bar(names, f"reading {folder}", "clip", progress):
         try:
-            feats.append(clip_features(os.path.join(folder, name), target_dbfs, semitones, highpass_hz, rate_hz))
-            kept.append(name)
+            feat = clip_features(os.path.join(folder, name), *variant)
         except AudioFileError as exc:
             warn(f"warning: skipped {exc}")
-    return kept, feats
+            continue
+        yield name, feat
 
 
 # Clips stacked and handed to Keras at a time: a multiple of the batch size, so the batches, and so the
@@ -179,14 +188,10 @@ def read_and_predict(model, folder, names=None, keep=False, warn=_warn_stderr, p
     ``chunk`` clips at a time as they are read, so that only one chunk's features are held at once;
     ``feats`` is ``None`` unless ``keep`` (which holds them all, for scoring other models on them). A clip
     that cannot be read is skipped with a warning naming it, on stderr (stdout may be ``--json``)."""
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".wav")) if names is None else names
     kept, held, pending, probs = [], [], [], []
-    for name in _bar(names, f"reading {folder}", "clip", progress):
-        try:
-            pending.append(clip_features(os.path.join(folder, name)))
-            kept.append(name)
-        except AudioFileError as exc:
-            warn(f"warning: skipped {exc}")
+    for name, feat in _each_clip(folder, names, warn, progress):
+        kept.append(name)
+        pending.append(feat)
         if len(pending) == chunk:
             probs.append(predict_keras(model, pending, chunk=chunk))
             held.extend(pending if keep else ())
