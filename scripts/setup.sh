@@ -61,4 +61,27 @@ for lang in en es fr it ru; do
     fi
     rm -rf "$tmp"
 done
+# The voice table's `extra` voices (RHVoice, MBROLA, SVOX Pico; `triggerword corpus --target extra`) are
+# in Debian's contrib and non-free sections. Debian's images list only main, so this adds a sources
+# file of its own for them (the existing sources are left as they are). Optional: without them the
+# extra voices are skipped with a one-line warning, and nothing else needs them.
+extra=()
+while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg -s "$pkg" >/dev/null 2>&1 || extra+=("$pkg")
+done < .ci/apt-extra-packages.txt
+if ((${#extra[@]})); then
+    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+    sources=/etc/apt/sources.list.d/triggerword-contrib.sources
+    if [[ -n "$codename" && ! -e "$sources" ]] && grep -qi '^ID=debian' /etc/os-release \
+       && ! apt-cache policy rhvoice-english 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        echo "setup: adding Debian contrib and non-free to apt's sources ($sources)"
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+            "$codename" "$codename" | $SUDO tee "$sources" >/dev/null
+    fi
+    echo "setup: installing the extra voices: ${extra[*]}"
+    { $SUDO apt-get update -qq >/dev/null 2>&1 \
+      && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null 2>&1; } \
+      || echo "setup: could not install the extra voices (optional; --target extra skips them)"
+fi
 echo "setup: ready"

@@ -569,3 +569,78 @@ def test_blends_target_feeds_the_trainer(tmp_path):
     assert both.negative_names[-1] == f"{out}/negatives/000004.wav"
     with pytest.raises(CorpusError, match="--target blends --out nowhere"):
         load_corpus("raw_data", dict(RECIPE, extra_corpora=["nowhere"]))
+
+
+# ------------------------------------------------------------------------------------ extra voices
+
+EXTRA_ENGINES = ("rhvoice", "mbrola", "pico")
+
+
+def _extra_missing() -> list[str]:
+    return [p for p in (tts.engine_problem(r) for r in voices.voices("extra")) if p]
+
+
+def test_extra_voices_are_new_engines_out_of_every_default_target():
+    """The extra split holds three engines the training voices do not use, none of them a speaker of
+    the held-out engine (flite reads CMU ARCTIC's awb, rms and slt), and no default target uses it."""
+    extra = voices.voices("extra")
+    assert {r.engine for r in extra} == set(EXTRA_ENGINES) and len(extra) == 9
+    assert not {r.engine for r in voices.voices("train")} & set(EXTRA_ENGINES)
+    assert not {r.voice for r in extra} & {r.voice for r in voices.voices("heldout", "flite")}
+    assert {(r.accent, r.sex) for r in extra} >= {("us", "f"), ("us", "m"), ("gb", "m")}
+    if (RAW / "manifest.csv").is_file():
+        assert not {r["engine"] for r in _manifest()} & set(EXTRA_ENGINES)
+
+
+def test_missing_extra_engine_names_its_debian_section(monkeypatch):
+    """Without RHVoice's program the voice is refused in one line naming the packages and where they are."""
+    real_which = shutil.which
+    monkeypatch.setattr(tts.shutil, "which", lambda name: None if name == "RHVoice-test" else real_which(name))
+    problem = tts.engine_problem(voices.get_voice("rhvoice:bdl"))
+    assert problem and "\n" not in problem
+    assert "apt-get install rhvoice rhvoice-english" in problem and "contrib" in problem
+
+
+@pytest.mark.skipif(bool(_extra_missing()), reason="extra voices not installed (scripts/setup.sh installs them)")
+def test_each_extra_engine_says_the_word_at_the_rate_asked():
+    """One voice of each extra engine says "activate" so that Whisper hears it, and its rate setting
+    works: aimed at 1.2 s the word lasts longer than aimed at 0.6 s."""
+    rng = np.random.default_rng(0)
+    for name in ("rhvoice:clb", "mbrola:us2", "pico:en-GB"):
+        row = voices.get_voice(name)
+        fast = A.trim(tts.synthesize("activate", row, tts.draw_params(row, rng, 0.6)), margin_ms=50)
+        slow = A.trim(tts.synthesize("activate", row, tts.draw_params(row, rng, 1.2)), margin_ms=50)
+        assert fast.dtype == np.float32 and np.abs(fast).max() <= 1.0
+        assert len(slow) > 1.4 * len(fast), name
+        assert 0.35 < len(fast) / SAMPLE_RATE < 1.0, name
+        assert tts.says(slow, "activate"), f"{name}: Whisper did not hear the word"
+
+
+@pytest.mark.skipif(bool(_extra_missing()), reason="extra voices not installed (scripts/setup.sh installs them)")
+def test_extra_target_feeds_the_trainer_from_every_extra_voice(tmp_path):
+    """--target extra: words of every extra voice, sentences with word ends for those with the word,
+    the same files for the same seed; the trainer's extra_corpora adds exactly them."""
+    from triggerword.train import Corpus, load_corpus, RECIPE
+
+    def make(out):
+        assert corpus.main(["--target", "extra", "--activates", "18", "--negatives", "18", "--sentences", "2",
+                            "--seed", "3", "--quiet", "--workers", "2", "--out", str(out)]) == 0
+        return _manifest(out / "manifest.csv")
+
+    rows = make(tmp_path / "a")
+    words = [r for r in rows if r["kind"] in ("activate", "negative")]
+    assert {(r["engine"], r["voice"]) for r in words} == {(r.engine, r.voice) for r in voices.voices("extra")}
+    assert {r["split"] for r in rows} == {"extra"}
+    labels = json.loads((tmp_path / "a" / "sentences" / "labels.json").read_text())
+    assert sum(n.startswith("with-") for n in labels) == 18 and len(labels) == 36
+    assert all(bool(ends) == name.startswith("with-") for name, ends in labels.items())
+    assert all(0 < e < 10_000 for ends in labels.values() for e in ends)
+    make(tmp_path / "b")
+    for wav in sorted((tmp_path / "a").rglob("*.wav"))[::7]:
+        twin = tmp_path / "b" / wav.relative_to(tmp_path / "a")
+        assert hashlib.sha256(wav.read_bytes()).digest() == hashlib.sha256(twin.read_bytes()).digest(), wav.name
+    base = Corpus("raw_data")
+    both = load_corpus("raw_data", dict(RECIPE, extra_corpora=[str(tmp_path / "a")]))
+    n_act = len(list((tmp_path / "a" / "activates").glob("*.wav")))
+    assert n_act >= 18 and len(both.activates) == len(base.activates) + n_act
+    assert len(both.labelled) == len(base.labelled) + sum(bool(e) for e in labels.values())

@@ -20,6 +20,9 @@ Targets:
     blends    (into ``cache/blends/``) activates/, negatives/ and sentences/ (with labels.json) from
               ``--blends`` new speakers, each a blend of two or three Kokoro training voices that no
               other clip uses, for the trainer's ``extra_corpora``; resumable.
+    extra     (into ``cache/extra/``) the same from the voice table's ``extra`` voices (RHVoice,
+              MBROLA and SVOX Pico, from Debian's contrib and non-free sections), ``--sentences``
+              readings with the word per voice; resumable.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
@@ -988,17 +991,40 @@ def plan_blends(seed: int, args) -> tuple[list, list]:
 
     rng = np.random.default_rng([seed, 9])
     rows = _usable([get_voice(name) for name in random_blends(args.blends, seed)], {})
+    return _speaker_jobs(rng, seed, rows, args, "sentences-blends", 8, (1, 1, 1)), []
+
+
+def plan_extra(seed: int, args) -> tuple[list, list]:
+    """Speech of the table's ``extra`` voices (RHVoice, MBROLA, SVOX Pico; ``--engines`` and ``--voices``
+    choose among them), for the trainer's ``extra_corpora``, laid out as ``plan_blends`` lays it out:
+    ``--activates`` and ``--negatives`` clips (two augmented variants of each take; the takes shared
+    evenly over the voices) and, per voice, ``--sentences`` readings with the word and half as many
+    near misses and without it."""
+    rng = np.random.default_rng([seed, 10])
+    rows = _usable(_select(voices("extra"), args), {})
+    n = max(0, args.sentences)
+    return _speaker_jobs(rng, seed, rows, args, "sentences-extra", 11, (n, n // 2, n // 2)), []
+
+
+def _speaker_jobs(rng, seed, rows, args, key, stream, per_voice) -> list:
+    """Takes (``--activates``/2 and ``--negatives``/2, two variants each, over ``rows`` by engine in
+    proportion to its voices) and sentences (``per_voice``: with the word, near misses, without)."""
     jobs = []
     for kind, n in (("activate", args.activates // 2), ("negative", args.negatives // 2)):
-        durations = iter(_target_durations(rng, n, median=0.9, sigma=0.36))
+        counts: dict = {}
+        for r in rows:
+            counts[r.engine] = counts.get(r.engine, 0) + 1
+        counts = {e: (n * c + len(rows) - 1) // len(rows) for e, c in counts.items()} if rows else {}
+        durations = iter(_target_durations(rng, sum(counts.values()), median=0.9, sigma=0.36))
         picker = (lambda: WORD) if kind == "activate" else _word_picker(rng)
-        jobs += _take_jobs(rng, seed, kind, rows, {"kokoro": n}, picker, _names(FOLDERS[kind], 6),
+        jobs += _take_jobs(rng, seed, kind, rows, counts, picker, _names(FOLDERS[kind], 6),
                            lambda row: 2, (lambda: next(durations)) if kind == "activate" else None,
-                           {"kokoro": 4})
-    jobs += _sentence_batch(seed, 8, "sentences-blends", rows, [
-        ("sentences/with", TRAIN_ONE + TRAIN_MORE, 1), ("sentences/near", TRAIN_NEAR, 1),
-        ("sentences/without", TRAIN_NONE, 1)])
-    return jobs, []
+                           {"kokoro": 4, "rhvoice": 10, "mbrola": 10, "pico": 10})
+    with_, near, without = per_voice
+    jobs += _sentence_batch(seed, stream, key, rows, [
+        ("sentences/with", TRAIN_ONE + TRAIN_MORE, with_), ("sentences/near", TRAIN_NEAR, near),
+        ("sentences/without", TRAIN_NONE, without)])
+    return jobs
 
 
 def _held_out(rng, seed, args) -> tuple[list, list, list]:
@@ -2209,13 +2235,13 @@ def build(target: str, out: Path, args) -> dict:
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
         first, later = {"cache": plan_cache, "heldout": plan_heldout, "sentences": plan_sentences,
-                        "everyday": plan_everyday, "blends": plan_blends}[target](args.seed, args)
+                        "everyday": plan_everyday, "blends": plan_blends, "extra": plan_extra}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
     pool = _make_pool(args.workers)
     try:
-        rows = run_jobs(first, work, args.workers, target in ("cache", "blends"), "speech", pool)
+        rows = run_jobs(first, work, args.workers, target in ("cache", "blends", "extra"), "speech", pool)
         _store_bank_voices(work, rows)
         rows = [r for r in rows if "path" in r]
         rows += run_jobs(later, work, args.workers, target == "cache", "scenes", pool)
@@ -2252,7 +2278,7 @@ def build(target: str, out: Path, args) -> dict:
             tmp = out / "labels.json.part"
             tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, out / "labels.json")
-        if target == "blends":
+        if target in ("blends", "extra"):
             labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "sentence"}
             (out / "sentences").mkdir(exist_ok=True)
             tmp = out / "sentences" / "labels.json.part"
@@ -2319,14 +2345,14 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends"],
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends", "extra"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
     parser.add_argument("--seed", type=int, default=7, help="run seed (default 7)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100, blends 1200)")
-    parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100, blends 1200)")
+    parser.add_argument("--activates", type=int, help="activate clips (raw_data 60, cache 2100, blends 1200, extra 600)")
+    parser.add_argument("--negatives", type=int, help="negative clips (raw_data 60, cache 2100, blends 1200, extra 600)")
     parser.add_argument("--backgrounds", type=int, help="10-s backgrounds (raw_data 10, cache 60)")
     parser.add_argument("--dev", type=int, help="10-s dev clips (raw_data 25; heldout: held-out-engine clips, 40)")
     parser.add_argument("--whole", action="store_true",
@@ -2341,7 +2367,8 @@ def main(argv=None) -> int:
                         help="heldout, everyday: sentences read by each held-out voice for that audio "
                              "(default 12; everyday 99, so an hour hears each reading once)")
     parser.add_argument("--sentences", type=int, default=6,
-                        help="sentences: readings with \"activate\" per training voice (default 6)")
+                        help="sentences: readings with \"activate\" per training voice (default 6); "
+                             "extra: per extra voice, with half as many near misses and as many without")
     parser.add_argument("--sentences-without", type=int, default=4,
                         help="sentences: readings without the word per training voice (default 4)")
     parser.add_argument("--sentences-more", type=int, default=4,
@@ -2377,7 +2404,8 @@ def main(argv=None) -> int:
                 "heldout": dict(activates=0, negatives=0, backgrounds=0, dev=40),
                 "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0),
-                "blends": dict(activates=1200, negatives=1200, backgrounds=0, dev=0)}[args.target]
+                "blends": dict(activates=1200, negatives=1200, backgrounds=0, dev=0),
+                "extra": dict(activates=600, negatives=600, backgrounds=0, dev=0)}[args.target]
     if args.fa_readings is None:
         args.fa_readings = EVERYDAY_READINGS if args.target == "everyday" else 12
     for key, value in defaults.items():
@@ -2408,7 +2436,8 @@ def main(argv=None) -> int:
     out = args.out or {"raw_data": root / "raw_data", "cache": root / "cache" / "corpus",
                        "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
                        "sentences": root / "cache" / "corpus" / "sentences",
-                       "everyday": root / "cache" / "everyday", "blends": root / "cache" / "blends"}[args.target]
+                       "everyday": root / "cache" / "everyday", "blends": root / "cache" / "blends",
+                       "extra": root / "cache" / "extra"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -2418,7 +2447,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

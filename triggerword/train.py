@@ -264,7 +264,7 @@ class Corpus:
 
     def extend(self, root, warn=print, parts=EXTRA_PARTS):
         """Add the activates, negatives and sentences (every batch its ``labels.json`` lists) of another
-        corpus folder (``triggerword corpus --target blends``), named ``<root>/negatives/<file>`` and
+        corpus folder (``triggerword corpus --target blends`` or ``--target extra``), named ``<root>/negatives/<file>`` and
         ``<root>/sentences/<file>``. Its backgrounds, if any, are not used.
 
         ``parts``: which of them to add, from ``EXTRA_PARTS`` ("activates", "negatives", "without" for
@@ -278,7 +278,7 @@ class Corpus:
             negatives = load_named(os.path.join(root, "negatives"), warn) if "negatives" in parts else []
         except CorpusError as exc:
             raise CorpusError(f"{exc.args[0].split(';')[0]}; make it with "
-                              f"`triggerword corpus --target blends --out {root}`") from None
+                              f"`triggerword corpus --target blends --out {root}` (or --target extra)") from None
         without, labelled = load_sentences(root, warn)
         if "activates" in parts:
             self.activates += activates

@@ -75,7 +75,11 @@ FESTIVAL_ENCODING = "latin-1"
 # Seconds an engine takes to say "activate" at its default rate: draw_params aims the engine's
 # own rate setting at a target duration with these, the corpus corrects the rest with tempo.
 NOMINAL_ACTIVATE_S = {"kokoro": 0.73, "piper": 0.54, "espeak-ng": 0.66, "flite": 0.8,
-                      "festival": 0.66}
+                      "festival": 0.66, "rhvoice": 0.89, "mbrola": 0.56, "pico": 0.83}
+RHVOICE_VOICES = Path("/usr/share/RHVoice/voices")
+MBROLA_VOICES = Path("/usr/share/mbrola")
+# Debian's contrib and non-free sections, which setup adds to apt's sources for the extra voices
+CONTRIB_HINT = "(Debian contrib/non-free; bash scripts/setup.sh adds them)"
 
 
 class EngineUnavailable(RuntimeError):
@@ -279,6 +283,16 @@ def engine_problem(row: Voice) -> str | None:
                 return "festival is not installed: apt-get install festival"
             if row.voice not in _festival_voices():
                 return f"festival voice {row.voice} is not installed: apt-get install {row.package}"
+        elif row.engine == "rhvoice":
+            if shutil.which("RHVoice-test") is None or not (RHVOICE_VOICES / row.voice).is_dir():
+                return f"RHVoice voice {row.voice} is not installed: apt-get install rhvoice rhvoice-english {CONTRIB_HINT}"
+        elif row.engine == "mbrola":
+            if shutil.which("espeak-ng") is None or shutil.which("mbrola") is None \
+                    or not (MBROLA_VOICES / row.voice).exists():
+                return f"MBROLA voice {row.voice} is not installed: apt-get install mbrola {row.package.split()[0]} {CONTRIB_HINT}"
+        elif row.engine == "pico":
+            if shutil.which("pico2wave") is None:
+                return f"SVOX Pico is not installed: apt-get install libttspico-utils {CONTRIB_HINT}"
         else:
             return f"unknown engine {row.engine!r} for voice {row.voice!r}"
     except EngineUnavailable as error:
@@ -325,12 +339,18 @@ def draw_params(row: Voice, rng: np.random.Generator, target_s: float | None = N
     elif row.engine == "festival":
         p["stretch"] = round(float(np.clip(slow, 0.85, 2.0)), 3)
         p["semitones"] = round(float(rng.uniform(-2, 2)), 2)
+    elif row.engine == "mbrola":  # espeak-ng's prosody on the MBROLA voice's diphones
+        p["wpm"] = int(np.clip(175 / slow, 80, 200))
+        p["pitch"] = int(rng.integers(30, 70))
+    elif row.engine in ("rhvoice", "pico"):  # percent of the voice's own rate and pitch
+        p["rate_pct"] = int(np.clip(100 / slow, 55, 180))
+        p["pitch_pct"] = int(rng.integers(88, 116))
     return p
 
 
 def rate_label(params: dict) -> str:
     """The rate setting of a take, as the manifest writes it."""
-    for key in ("speed", "length_scale", "wpm", "stretch"):
+    for key in ("speed", "length_scale", "wpm", "stretch", "rate_pct"):
         if key in params:
             return f"{key}={params[key]}"
     return ""
@@ -502,8 +522,51 @@ def synth_festival(text: str, row: Voice, params: dict) -> np.ndarray | None:
     return _finish(audio, rate, what)
 
 
+def synth_mbrola(text: str, row: Voice, params: dict) -> np.ndarray | None:
+    """MBROLA through espeak-ng (``-v mb/mb-<voice>``): ``wpm`` and ``pitch`` as for espeak-ng."""
+    what = f"{row.id} {text!r}"
+    out = _run(["espeak-ng", "-v", f"mb/mb-{row.voice}", "-s", str(params.get("wpm", 160)),
+                "-p", str(params.get("pitch", 50)), "--stdout", respell(text, row.spelling)], what)
+    if not out:
+        return None
+    audio, rate = _read_wav_bytes(out)
+    return _finish(audio, rate, what)
+
+
+def _synth_to_file(cmd_for, row: Voice, text: str, spoken: str) -> np.ndarray | None:
+    """Run an engine that reads ``spoken`` on stdin and writes a WAV file (``cmd_for(path)`` is its
+    command line); ``text`` names the take in warnings."""
+    what = f"{row.id} {text!r}"
+    with tempfile.TemporaryDirectory(prefix=f"tw-{row.engine}-") as tmp:
+        wav = os.path.join(tmp, "take.wav")
+        out = _run(cmd_for(wav), what, stdin=(spoken + "\n").encode("utf-8"))
+        if out is None or not os.path.isfile(wav) or os.path.getsize(wav) <= 44:
+            if out is not None:
+                log.warning(f"{what}: {row.engine} wrote no audio, take skipped")
+            return None
+        audio, rate = _read_wav_bytes(Path(wav).read_bytes())
+    return _finish(audio, rate, what)
+
+
+def synth_rhvoice(text: str, row: Voice, params: dict) -> np.ndarray | None:
+    """RHVoice (``RHVoice-test``, 24 kHz): ``rate_pct`` and ``pitch_pct``, percent of the voice's own
+    (100 is the voice as it is; below 50 the engine goes no slower)."""
+    return _synth_to_file(lambda wav: ["RHVoice-test", "-p", row.voice, "-r", str(params.get("rate_pct", 100)),
+                                       "-t", str(params.get("pitch_pct", 100)), "-o", wav],
+                          row, text, respell(text, row.spelling))
+
+
+def synth_pico(text: str, row: Voice, params: dict) -> np.ndarray | None:
+    """SVOX Pico (``pico2wave``, 16 kHz): ``rate_pct`` and ``pitch_pct`` through its ``<speed>`` and
+    ``<pitch>`` markup."""
+    spoken = (f"<speed level='{int(params.get('rate_pct', 100))}'><pitch level='{int(params.get('pitch_pct', 100))}'>"
+              f"{respell(text, row.spelling)}</pitch></speed>")
+    return _synth_to_file(lambda wav: ["pico2wave", "-l", row.voice, "-w", wav], row, text, spoken)
+
+
 SYNTHESIZERS = {"kokoro": synth_kokoro, "piper": synth_piper, "espeak-ng": synth_espeak,
-                "flite": synth_flite, "festival": synth_festival}
+                "flite": synth_flite, "festival": synth_festival, "rhvoice": synth_rhvoice,
+                "mbrola": synth_mbrola, "pico": synth_pico}
 
 
 def synthesize(text: str, row: Voice, params: dict | None = None) -> np.ndarray | None:

@@ -9,6 +9,10 @@ Splits:
     heldout  voices kept for the dev set only: six Kokoro speakers (US and UK, female and male, one
              accented English and one blend) and the whole ``flite`` engine, so a model can be scored
              on an engine it never heard.
+    extra    voices of engines from Debian's ``contrib`` and ``non-free`` sections (RHVoice, MBROLA,
+             SVOX Pico). No default target uses them, so ``raw_data/`` and ``cache/corpus`` stay what
+             they were; ``triggerword corpus --target extra`` makes a folder of them for the
+             trainer's ``extra_corpora``. They are training voices: never in the dev set.
 
 Voice names:
     kokoro     a Kokoro-82M voice of ``kokoro-js@1.2.1`` (``af_bella``), or a blend of two or more
@@ -17,6 +21,9 @@ Voice names:
     espeak-ng  ``<language>+<variant>`` as ``espeak-ng -v`` takes it (``en-gb-scotland+f3``).
     flite      a voice of ``flite -lv`` (``slt``).
     festival   a festival voice without the ``voice_`` prefix (``kal_diphone``).
+    rhvoice    an RHVoice voice profile as ``RHVoice-test -p`` takes it (``bdl``).
+    mbrola     an MBROLA voice spoken through espeak-ng (``us1`` is ``espeak-ng -v mb/mb-us1``).
+    pico       a language of SVOX Pico's ``pico2wave -l`` (``en-GB``).
 
 The ``spelling`` column says how a voice reads text: ``en`` voices read English; the others are
 voices of other languages, which read a respelling of the trigger word in their own orthography
@@ -28,9 +35,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-ENGINES = ("kokoro", "piper", "espeak-ng", "flite", "festival")
+ENGINES = ("kokoro", "piper", "espeak-ng", "flite", "festival", "rhvoice", "mbrola", "pico")
 NEURAL_ENGINES = ("kokoro", "piper")
-SPLITS = ("train", "heldout")
+SPLITS = ("train", "heldout", "extra")
 
 # engine, voice, accent, sex, split, spelling, package (Debian, PyPI or npm), licence of the voice, note
 _TABLE_CSV = """\
@@ -124,6 +131,15 @@ festival,czech_dita,cs,f,train,cs,festvox-czech-dita,GPL-3.0-or-later,Czech voic
 festival,czech_machac,cs,m,train,cs,festvox-czech-machac,GPL-3.0-or-later,Czech voice
 festival,suo_fi_lj_diphone,fi,f,train,fi,festvox-suopuhe-lj,LGPL-2.1-or-later,Finnish voice
 festival,upc_ca_ona_hts,ca,f,train,ca,festvox-ca-ona-hts,BSD-3-clause AND LGPL-2.1-or-later,Catalan voice
+rhvoice,alan,scotland,m,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,HMM voice of a real speaker
+rhvoice,bdl,us,m,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,CMU ARCTIC speaker flite does not have
+rhvoice,clb,us,f,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,CMU ARCTIC speaker flite does not have
+mbrola,us1,us,f,extra,en,mbrola-us1 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,us2,us,m,extra,en,mbrola-us2 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,us3,us,m,extra,en,mbrola-us3 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,en1,gb,m,extra,en,mbrola-en1 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
+pico,en-US,us,f,extra,en,libttspico-utils (non-free),Apache-2.0,
+pico,en-GB,gb,f,extra,en,libttspico-utils (non-free),Apache-2.0,
 """
 
 
@@ -162,7 +178,7 @@ def _load_table() -> tuple[Voice, ...]:
         if row.engine not in ENGINES:
             raise ValueError(f"voice table: unknown engine {row.engine!r} for voice {row.voice!r}")
         if row.split not in SPLITS:
-            raise ValueError(f"voice table: split of {row.id} must be train or heldout, not {row.split!r}")
+            raise ValueError(f"voice table: split of {row.id} must be train, heldout or extra, not {row.split!r}")
         rows.append(row)
     ids = [r.id for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
