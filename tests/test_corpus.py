@@ -644,3 +644,68 @@ def test_extra_target_feeds_the_trainer_from_every_extra_voice(tmp_path):
     n_act = len(list((tmp_path / "a" / "activates").glob("*.wav")))
     assert n_act >= 18 and len(both.activates) == len(base.activates) + n_act
     assert len(both.labelled) == len(base.labelled) + sum(bool(e) for e in labels.values())
+
+
+# ------------------------------------------------------------------------------- foreign languages
+
+def test_foreign_texts_are_six_languages_without_the_word_or_a_cognate():
+    """Six languages, none spoken in cache/real, 15 distinct everyday sentences each, and not one word
+    like "activate" (aktivieren, activeren, aktywować, ativar, aktivera, aktif)."""
+    from triggerword.foreign_texts import FOREIGN_TEXTS
+
+    assert tuple(FOREIGN_TEXTS) == voices.READING_LANGUAGES
+    assert not set(FOREIGN_TEXTS) & {"en", "es", "fr", "it", "ru"}
+    for lang, texts in FOREIGN_TEXTS.items():
+        assert len(texts) == 15 and len(set(texts)) == 15, lang
+        for text in texts:
+            assert not re.search(r"\ba[ck]{0,2}t[iy]v", text.lower()), (lang, text)
+
+
+def test_a_training_voice_reads_another_language_as_it_is_spoken():
+    """``espeak-ng:en-us+m1@pl`` is espeak-ng's Polish voice with the m1 variant, sample for sample;
+    Kokoro's ``@de`` reading is not its English reading; only training voices of those two engines,
+    in the listed languages, may read."""
+    import subprocess
+
+    row = voices.get_voice("espeak-ng:en-us+m1@pl")
+    assert (row.split, row.spelling, row.sex) == ("train", "pl", "m")
+    text = "Zadzwoń do mnie, kiedy będziesz w domu."
+    ours = tts.synthesize(text, row, {"wpm": 150, "pitch": 40})
+    wav = subprocess.run(["espeak-ng", "-v", "pl+m1", "-s", "150", "-p", "40", "--stdout", text],
+                         capture_output=True, check=True).stdout
+    theirs = tts._finish(*tts._read_wav_bytes(wav), "espeak-ng")
+    assert ours.shape == theirs.shape and np.array_equal(ours, theirs)
+    for bad, why in (("flite:kal@de", "only a Kokoro or espeak-ng training voice"),
+                     ("kokoro:af_sarah@de", "only a Kokoro or espeak-ng training voice"),
+                     ("kokoro:af_bella@es", "'es' is not one of")):
+        with pytest.raises(voices.UnknownVoiceError, match=why):
+            voices.get_voice(bad)
+    if tts.engine_problem(voices.get_voice("kokoro:af_bella")):
+        return
+    german = "Ich brauche noch Milch, Brot und ein paar Äpfel."
+    de = tts.synthesize(german, voices.get_voice("kokoro:af_bella@de"), {"speed": 1.0})
+    en = tts.synthesize(german, voices.get_voice("kokoro:af_bella"), {"speed": 1.0})
+    assert de is not None and en is not None
+    assert len(de) != len(en) or not np.allclose(de, en, atol=1e-3)
+
+
+def test_foreign_target_feeds_the_trainer_sentences_without_the_word(tmp_path):
+    """--target foreign: each chosen voice reads its language's texts, none labelled with the word; the
+    trainer's extra_corpora with extra_parts ["without"] adds exactly those readings as negatives."""
+    from triggerword.foreign_texts import FOREIGN_TEXTS
+    from triggerword.train import Corpus, load_corpus, RECIPE
+
+    out = tmp_path / "foreign"
+    assert corpus.main(["--target", "foreign", "--sentences", "2", "--seed", "3", "--quiet", "--workers", "1",
+                        "--voices", "espeak-ng:en-us+m1", "espeak-ng:en-gb+f1", "--out", str(out)]) == 0
+    rows = _manifest(out / "manifest.csv")
+    assert {r["voice"] for r in rows} == {"en-us+m1@de", "en-gb+f1@nl"} and len(rows) == 4
+    for r in rows:
+        lang = r["voice"].split("@")[1]
+        assert r["text"] in FOREIGN_TEXTS[lang] and Path(r["path"]).name.startswith(f"without-{lang}-")
+    labels = json.loads((out / "sentences" / "labels.json").read_text())
+    assert len(labels) == 4 and all(ends == [] for ends in labels.values())
+    base = Corpus("raw_data")
+    both = load_corpus("raw_data", dict(RECIPE, extra_corpora=[str(out)], extra_parts=["without"]))
+    assert len(both.sentences) == len(base.sentences) + 4 and len(both.labelled) == len(base.labelled)
+    assert len(both.activates) == len(base.activates) and len(both.negatives) == len(base.negatives)

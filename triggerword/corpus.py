@@ -23,6 +23,9 @@ Targets:
     extra     (into ``cache/extra/``) the same from the voice table's ``extra`` voices (RHVoice,
               MBROLA and SVOX Pico, from Debian's contrib and non-free sections), ``--sentences``
               readings with the word per voice; resumable.
+    foreign   (into ``cache/foreign/``) sentences/ without the word in six languages that
+              ``cache/real`` does not speak, read by the Kokoro and espeak-ng training voices
+              (``--sentences`` each), for ``extra_corpora`` with ``extra_parts=["without"]``; resumable.
 
 Every output is WAV, ``SAMPLE_RATE`` Hz, 16-bit PCM, mono. The same ``--seed`` gives the same files:
 the plan (which voice says what, at which pace) is drawn in the main process, each job draws from
@@ -1004,6 +1007,26 @@ def plan_extra(seed: int, args) -> tuple[list, list]:
     rows = _usable(_select(voices("extra"), args), {})
     n = max(0, args.sentences)
     return _speaker_jobs(rng, seed, rows, args, "sentences-extra", 11, (n, n // 2, n // 2)), []
+
+
+def plan_foreign(seed: int, args) -> tuple[list, list]:
+    """Speech without the word in languages that ``cache/real`` does not speak (``foreign_texts``:
+    German, Dutch, Polish, Brazilian Portuguese, Swedish, Turkish), for the trainer's
+    ``extra_corpora`` with ``extra_parts=["without"]``: every Kokoro and espeak-ng training voice
+    that reads English reads ``--sentences`` texts of one language (the languages dealt out over the
+    voices in turn), as that language is spoken (``voices.reading_voice``), into
+    ``sentences/without-<lang>-NNNNN.wav`` with ``sentences/labels.json`` (no word ends)."""
+    from .foreign_texts import FOREIGN_TEXTS
+    from .voices import READING_LANGUAGES
+
+    rows = _usable(_select([r for r in voices("train") if r.engine in ("kokoro", "espeak-ng") and r.spelling == "en"],
+                           args), {})
+    jobs = []
+    for j, lang in enumerate(READING_LANGUAGES):
+        readers = [get_voice(f"{r.id}@{lang}") for i, r in enumerate(rows) if i % len(READING_LANGUAGES) == j]
+        jobs += _sentence_batch(seed, 20 + j, f"sentences-foreign-{lang}", readers,
+                                [(f"sentences/without-{lang}", FOREIGN_TEXTS[lang], args.sentences)])
+    return jobs, []
 
 
 def _speaker_jobs(rng, seed, rows, args, key, stream, per_voice) -> list:
@@ -2235,7 +2258,8 @@ def build(target: str, out: Path, args) -> dict:
         work = Path(tempfile.mkdtemp(prefix=".raw_data-build-", dir=out.parent))
     else:
         first, later = {"cache": plan_cache, "heldout": plan_heldout, "sentences": plan_sentences,
-                        "everyday": plan_everyday, "blends": plan_blends, "extra": plan_extra}[target](args.seed, args)
+                        "everyday": plan_everyday, "blends": plan_blends, "extra": plan_extra,
+                        "foreign": plan_foreign}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
@@ -2278,7 +2302,7 @@ def build(target: str, out: Path, args) -> dict:
             tmp = out / "labels.json.part"
             tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, out / "labels.json")
-        if target in ("blends", "extra"):
+        if target in ("blends", "extra", "foreign"):
             labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "sentence"}
             (out / "sentences").mkdir(exist_ok=True)
             tmp = out / "sentences" / "labels.json.part"
@@ -2345,7 +2369,8 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends", "extra"],
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends", "extra",
+                                                  "foreign"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
@@ -2368,7 +2393,8 @@ def main(argv=None) -> int:
                              "(default 12; everyday 99, so an hour hears each reading once)")
     parser.add_argument("--sentences", type=int, default=6,
                         help="sentences: readings with \"activate\" per training voice (default 6); "
-                             "extra: per extra voice, with half as many near misses and as many without")
+                             "extra: per extra voice, with half as many near misses and as many without; "
+                             "foreign: per voice, all in one language")
     parser.add_argument("--sentences-without", type=int, default=4,
                         help="sentences: readings without the word per training voice (default 4)")
     parser.add_argument("--sentences-more", type=int, default=4,
@@ -2405,7 +2431,8 @@ def main(argv=None) -> int:
                 "sentences": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "blends": dict(activates=1200, negatives=1200, backgrounds=0, dev=0),
-                "extra": dict(activates=600, negatives=600, backgrounds=0, dev=0)}[args.target]
+                "extra": dict(activates=600, negatives=600, backgrounds=0, dev=0),
+                "foreign": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
     if args.fa_readings is None:
         args.fa_readings = EVERYDAY_READINGS if args.target == "everyday" else 12
     for key, value in defaults.items():
@@ -2437,7 +2464,7 @@ def main(argv=None) -> int:
                        "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
                        "sentences": root / "cache" / "corpus" / "sentences",
                        "everyday": root / "cache" / "everyday", "blends": root / "cache" / "blends",
-                       "extra": root / "cache" / "extra"}[args.target]
+                       "extra": root / "cache" / "extra", "foreign": root / "cache" / "foreign"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -2447,7 +2474,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra", "foreign")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

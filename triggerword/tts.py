@@ -394,7 +394,7 @@ def _kokoro_style(voice: str) -> np.ndarray:
 
 def synth_kokoro(text: str, row: Voice, params: dict) -> np.ndarray | None:
     """Kokoro-82M: ``params["speed"]`` in 0.5-2.0 (lower is slower)."""
-    lang = "en-gb" if row.accent == "gb" else "en-us"
+    lang = row.voice.split("@")[1] if "@" in row.voice else ("en-gb" if row.accent == "gb" else "en-us")
     audio, rate = _kokoro().create(text, voice=_kokoro_style(row.voice),
                                    speed=float(params.get("speed", 1.0)), lang=lang)
     return _finish(audio, rate, f"{row.id} {text!r}")
@@ -473,9 +473,13 @@ def _run(cmd: list[str], what: str, stdin: bytes | None = None) -> bytes | None:
 
 
 def synth_espeak(text: str, row: Voice, params: dict) -> np.ndarray | None:
-    """espeak-ng: ``wpm`` words per minute, ``pitch`` 0-99."""
+    """espeak-ng: ``wpm`` words per minute, ``pitch`` 0-99 (``en-us+m1@de`` speaks ``-v de+m1``)."""
     what = f"{row.id} {text!r}"
-    out = _run(["espeak-ng", "-v", row.voice, "-s", str(params.get("wpm", 160)),
+    voice = row.voice
+    if "@" in voice:
+        base, lang = voice.split("@")
+        voice = lang + ("+" + base.split("+", 1)[1] if "+" in base else "")
+    out = _run(["espeak-ng", "-v", voice, "-s", str(params.get("wpm", 160)),
                 "-p", str(params.get("pitch", 50)), "--stdout", respell(text, row.spelling)], what)
     if not out:
         return None

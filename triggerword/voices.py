@@ -25,6 +25,10 @@ Voice names:
     mbrola     an MBROLA voice spoken through espeak-ng (``us1`` is ``espeak-ng -v mb/mb-us1``).
     pico       a language of SVOX Pico's ``pico2wave -l`` (``en-GB``).
 
+A Kokoro or espeak-ng training voice followed by ``@`` and one of ``READING_LANGUAGES``
+(``kokoro:af_bella@de``) is that speaker reading that language (``reading_voice``); the table does
+not list these.
+
 The ``spelling`` column says how a voice reads text: ``en`` voices read English; the others are
 voices of other languages, which read a respelling of the trigger word in their own orthography
 (see ``tts.RESPELLINGS``) so that they say "activate" with their accent instead of spelling it out.
@@ -38,6 +42,9 @@ from dataclasses import dataclass
 ENGINES = ("kokoro", "piper", "espeak-ng", "flite", "festival", "rhvoice", "mbrola", "pico")
 NEURAL_ENGINES = ("kokoro", "piper")
 SPLITS = ("train", "heldout", "extra")
+# Languages a Kokoro or espeak-ng training voice may be made to read (``kokoro:af_bella@de``; see
+# ``get_voice``), for ``--target foreign``. None of them is a language of ``cache/real``'s speech.
+READING_LANGUAGES = ("de", "nl", "pl", "pt-br", "sv", "tr")
 
 # engine, voice, accent, sex, split, spelling, package (Debian, PyPI or npm), licence of the voice, note
 _TABLE_CSV = """\
@@ -199,6 +206,8 @@ def get_voice(name: str) -> Voice:
     """
     if name in _BY_ID:
         return _BY_ID[name]
+    if "@" in name:
+        return reading_voice(name)
     if name.startswith("kokoro:") and "+" in name:
         return blend_voice(name.split(":", 1)[1])
     matches = [row for row in VOICE_TABLE if row.voice == name]
@@ -232,7 +241,23 @@ def heldout_ids() -> set[str]:
 
 def kokoro_components(voice: str) -> list[str]:
     """The Kokoro voices a (possibly blended) Kokoro voice name is made of."""
-    return [part.strip() for part in voice.split("+") if part.strip()]
+    return [part.strip() for part in voice.split("@")[0].split("+") if part.strip()]
+
+
+def reading_voice(name: str) -> Voice:
+    """``engine:voice@lang``: a Kokoro or espeak-ng training voice reading language ``lang`` (one of
+    ``READING_LANGUAGES``) as that language is spoken: Kokoro phonemizes the text as ``lang``,
+    espeak-ng speaks it with the ``lang`` voice and the row's variant (``en-us+m1@de`` is
+    ``espeak-ng -v de+m1``). The speaker stays a training voice; the row's ``spelling`` is ``lang``."""
+    base, lang = name.rsplit("@", 1)
+    row = get_voice(base)
+    if row.engine not in ("kokoro", "espeak-ng") or row.split != "train" or "@" in row.voice:
+        raise UnknownVoiceError(f"unknown voice {name!r}: only a Kokoro or espeak-ng training voice reads "
+                                f"another language")
+    if lang not in READING_LANGUAGES:
+        raise UnknownVoiceError(f"unknown voice {name!r}: {lang!r} is not one of {', '.join(READING_LANGUAGES)}")
+    return Voice(row.engine, f"{row.voice}@{lang}", row.accent, row.sex, "train", lang, row.package,
+                 row.licence, f"reads {lang}")
 
 
 def _single_kokoro(split: str) -> dict[str, Voice]:
