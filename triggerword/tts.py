@@ -474,11 +474,15 @@ def _run(cmd: list[str], what: str, stdin: bytes | None = None) -> bytes | None:
 
 def synth_espeak(text: str, row: Voice, params: dict) -> np.ndarray | None:
     """espeak-ng: ``wpm`` words per minute, ``pitch`` 0-99 (``en-us+m1@de`` speaks ``-v de+m1``)."""
-    what = f"{row.id} {text!r}"
     voice = row.voice
     if "@" in voice:
         base, lang = voice.split("@")
         voice = lang + ("+" + base.split("+", 1)[1] if "+" in base else "")
+    return _espeak_take(voice, text, row, params)
+
+
+def _espeak_take(voice: str, text: str, row: Voice, params: dict) -> np.ndarray | None:
+    what = f"{row.id} {text!r}"
     out = _run(["espeak-ng", "-v", voice, "-s", str(params.get("wpm", 160)),
                 "-p", str(params.get("pitch", 50)), "--stdout", respell(text, row.spelling)], what)
     if not out:
@@ -528,13 +532,7 @@ def synth_festival(text: str, row: Voice, params: dict) -> np.ndarray | None:
 
 def synth_mbrola(text: str, row: Voice, params: dict) -> np.ndarray | None:
     """MBROLA through espeak-ng (``-v mb/mb-<voice>``): ``wpm`` and ``pitch`` as for espeak-ng."""
-    what = f"{row.id} {text!r}"
-    out = _run(["espeak-ng", "-v", f"mb/mb-{row.voice}", "-s", str(params.get("wpm", 160)),
-                "-p", str(params.get("pitch", 50)), "--stdout", respell(text, row.spelling)], what)
-    if not out:
-        return None
-    audio, rate = _read_wav_bytes(out)
-    return _finish(audio, rate, what)
+    return _espeak_take(f"mb/mb-{row.voice}", text, row, params)
 
 
 def _synth_to_file(cmd_for, row: Voice, text: str, spoken: str) -> np.ndarray | None:
