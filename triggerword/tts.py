@@ -507,7 +507,6 @@ def synth_flite(text: str, row: Voice, params: dict) -> np.ndarray | None:
 
 def synth_festival(text: str, row: Voice, params: dict) -> np.ndarray | None:
     """festival: ``stretch`` (duration stretch) and, for HTS voices, ``semitones`` of pitch."""
-    what = f"{row.id} {text!r}"
     stretch = float(params.get("stretch", 1.0))
     evals = [f"(voice_{row.voice})"]
     if row.voice.endswith("_hts"):
@@ -515,19 +514,13 @@ def synth_festival(text: str, row: Voice, params: dict) -> np.ndarray | None:
                      f'(list "-fm" {float(params.get("semitones", 0.0)):.3f}))))')
     else:
         evals.append(f"(Parameter.set 'Duration_Stretch {stretch:.4f})")
-    with tempfile.TemporaryDirectory(prefix="tw-festival-") as tmp:
-        txt, wav = os.path.join(tmp, "take.txt"), os.path.join(tmp, "take.wav")
+
+    def command(tmp):
+        txt = os.path.join(tmp, "take.txt")
         Path(txt).write_bytes((respell(text, row.spelling) + "\n").encode(FESTIVAL_ENCODING, "replace"))
-        cmd = ["text2wave"]
-        for e in evals:
-            cmd += ["-eval", e]
-        out = _run(cmd + [txt, "-o", wav], what)
-        if out is None or not os.path.isfile(wav) or os.path.getsize(wav) <= 44:
-            if out is not None:
-                log.warning(f"{what}: festival wrote no audio, take skipped")
-            return None
-        audio, rate = _read_wav_bytes(Path(wav).read_bytes())
-    return _finish(audio, rate, what)
+        return ["text2wave"] + [arg for e in evals for arg in ("-eval", e)] + [txt, "-o"]
+
+    return _synth_to_file(command, row, text)
 
 
 def synth_mbrola(text: str, row: Voice, params: dict) -> np.ndarray | None:
@@ -535,13 +528,14 @@ def synth_mbrola(text: str, row: Voice, params: dict) -> np.ndarray | None:
     return _espeak_take(f"mb/mb-{row.voice}", text, row, params)
 
 
-def _synth_to_file(cmd_for, row: Voice, text: str, spoken: str) -> np.ndarray | None:
-    """Run an engine that reads ``spoken`` on stdin and writes a WAV file (``cmd_for(path)`` is its
-    command line); ``text`` names the take in warnings."""
+def _synth_to_file(command, row: Voice, text: str, spoken: str | None = None) -> np.ndarray | None:
+    """Run an engine that writes a WAV file: ``command(tmp)`` is its command line, to which the
+    file's path is appended (it may write its input into the temporary folder ``tmp`` first);
+    ``spoken``, if given, goes on stdin; ``text`` names the take in warnings."""
     what = f"{row.id} {text!r}"
     with tempfile.TemporaryDirectory(prefix=f"tw-{row.engine}-") as tmp:
         wav = os.path.join(tmp, "take.wav")
-        out = _run(cmd_for(wav), what, stdin=(spoken + "\n").encode("utf-8"))
+        out = _run(command(tmp) + [wav], what, stdin=None if spoken is None else (spoken + "\n").encode("utf-8"))
         if out is None or not os.path.isfile(wav) or os.path.getsize(wav) <= 44:
             if out is not None:
                 log.warning(f"{what}: {row.engine} wrote no audio, take skipped")
@@ -553,8 +547,8 @@ def _synth_to_file(cmd_for, row: Voice, text: str, spoken: str) -> np.ndarray | 
 def synth_rhvoice(text: str, row: Voice, params: dict) -> np.ndarray | None:
     """RHVoice (``RHVoice-test``, 24 kHz): ``rate_pct`` and ``pitch_pct``, percent of the voice's own
     (100 is the voice as it is; below 50 the engine goes no slower)."""
-    return _synth_to_file(lambda wav: ["RHVoice-test", "-p", row.voice, "-r", str(params.get("rate_pct", 100)),
-                                       "-t", str(params.get("pitch_pct", 100)), "-o", wav],
+    return _synth_to_file(lambda tmp: ["RHVoice-test", "-p", row.voice, "-r", str(params.get("rate_pct", 100)),
+                                       "-t", str(params.get("pitch_pct", 100)), "-o"],
                           row, text, respell(text, row.spelling))
 
 
@@ -563,7 +557,7 @@ def synth_pico(text: str, row: Voice, params: dict) -> np.ndarray | None:
     ``<pitch>`` markup."""
     spoken = (f"<speed level='{int(params.get('rate_pct', 100))}'><pitch level='{int(params.get('pitch_pct', 100))}'>"
               f"{respell(text, row.spelling)}</pitch></speed>")
-    return _synth_to_file(lambda wav: ["pico2wave", "-l", row.voice, "-w", wav], row, text, spoken)
+    return _synth_to_file(lambda tmp: ["pico2wave", "-l", row.voice, "-w"], row, text, spoken)
 
 
 SYNTHESIZERS = {"kokoro": synth_kokoro, "piper": synth_piper, "espeak-ng": synth_espeak,
