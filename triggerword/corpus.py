@@ -56,6 +56,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1032,12 +1033,10 @@ def plan_foreign(seed: int, args) -> tuple[list, list]:
 def _speaker_jobs(rng, seed, rows, args, key, stream, per_voice) -> list:
     """Takes (``--activates``/2 and ``--negatives``/2, two variants each, over ``rows`` by engine in
     proportion to its voices) and sentences (``per_voice``: with the word, near misses, without)."""
+    voices_of = Counter(r.engine for r in rows)
     jobs = []
     for kind, n in (("activate", args.activates // 2), ("negative", args.negatives // 2)):
-        counts: dict = {}
-        for r in rows:
-            counts[r.engine] = counts.get(r.engine, 0) + 1
-        counts = {e: (n * c + len(rows) - 1) // len(rows) for e, c in counts.items()} if rows else {}
+        counts = {e: -(-n * c // len(rows)) for e, c in voices_of.items()}  # rounded up
         durations = iter(_target_durations(rng, sum(counts.values()), median=0.9, sigma=0.36))
         picker = (lambda: WORD) if kind == "activate" else _word_picker(rng)
         jobs += _take_jobs(rng, seed, kind, rows, counts, picker, _names(FOLDERS[kind], 6),
@@ -2369,8 +2368,8 @@ def main(argv=None) -> int:
         prog="python -m triggerword.corpus",
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
-    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday", "blends", "extra",
-                                                  "foreign"],
+    parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday",
+                                             "blends", "extra", "foreign"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
