@@ -32,6 +32,7 @@ Clips are prepared as the workbook prepares them: read, loudness set to -20 dBFS
 spectrogram of channel 0.
 """
 import argparse
+import itertools
 import json
 import os
 import shlex
@@ -188,17 +189,13 @@ def read_and_predict(model, folder, names=None, keep=False, warn=_warn_stderr, p
     ``chunk`` clips at a time as they are read, so that only one chunk's features are held at once;
     ``feats`` is ``None`` unless ``keep`` (which holds them all, for scoring other models on them). A clip
     that cannot be read is skipped with a warning naming it, on stderr (stdout may be ``--json``)."""
-    kept, held, pending, probs = [], [], [], []
-    for name, feat in _each_clip(folder, names, warn, progress):
-        kept.append(name)
-        pending.append(feat)
-        if len(pending) == chunk:
-            probs.append(predict_keras(model, pending, chunk=chunk))
-            held.extend(pending if keep else ())
-            pending = []
-    if pending:
-        probs.append(predict_keras(model, pending, chunk=chunk))
-        held.extend(pending if keep else ())
+    kept, held, probs = [], [], []
+    clips = _each_clip(folder, names, warn, progress)
+    while batch := list(itertools.islice(clips, chunk)):
+        kept.extend(name for name, _ in batch)
+        feats = [feat for _, feat in batch]
+        probs.append(predict_keras(model, feats, chunk=chunk))
+        held.extend(feats if keep else ())
     out = np.concatenate(probs) if probs else np.zeros((0, params.TY), dtype=np.float32)
     return kept, (held if keep else None), out
 
