@@ -61,7 +61,8 @@ for lang in en es fr it ru; do
     fi
     rm -rf "$tmp"
 done
-# The voice table's `extra` voices (RHVoice, MBROLA, SVOX Pico; `triggerword corpus --target extra`) are
+# The voice table's `extra` and `accent` voices (RHVoice, MBROLA, SVOX Pico, festival's rab;
+# `triggerword corpus --target extra` and `--target accent`) are
 # in Debian's contrib and non-free sections. Debian's images list only main, so this adds a sources
 # file of its own for them (the existing sources are left as they are). Optional: without them the
 # extra voices are skipped with a one-line warning, and nothing else needs them.

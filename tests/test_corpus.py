@@ -646,6 +646,80 @@ def test_extra_target_feeds_the_trainer_from_every_extra_voice(tmp_path):
     assert len(both.labelled) == len(base.labelled) + sum(bool(e) for e in labels.values())
 
 
+# ------------------------------------------------------------------------------- accented English
+
+def _accent_missing() -> list[str]:
+    return [p for p in (tts.engine_problem(r) for r in voices.voices("accent")) if p]
+
+
+def test_accent_voices_read_english_and_are_in_no_other_split():
+    """The accent split: English text (spelling en), MBROLA voices of seven other languages' speakers
+    driven by espeak-ng's ``mb-XX-en`` voices plus festival's rab, none of them a voice of another
+    split, and no default target uses them."""
+    accent = voices.voices("accent")
+    assert len(accent) == 15 and {r.spelling for r in accent} == {"en"}
+    mbrola = [r for r in accent if r.engine == "mbrola"]
+    assert len(mbrola) == 14 and all(r.voice.endswith("-en") for r in mbrola)
+    assert {r.accent for r in mbrola} == {"af", "nl", "fr", "de", "gr", "hu", "sv"}
+    assert {r.sex for r in mbrola} == {"f", "m"}
+    others = {r.id for r in voices.VOICE_TABLE if r.split != "accent"}
+    assert not {r.id for r in accent} & others
+    # the database each one speaks with is its own, not one of the extra split's us1-us3 or en1
+    assert not {r.voice.split("-")[0] for r in mbrola} & {r.voice for r in voices.voices("extra", "mbrola")}
+    if (RAW / "manifest.csv").is_file():
+        assert not {r["voice"] for r in _manifest()} & {r.voice for r in accent}
+
+
+def test_missing_accent_voice_names_its_packages(monkeypatch, tmp_path):
+    """Without its MBROLA database, or festival's rab voice, the voice is refused in one line naming
+    the packages to install and where Debian keeps them."""
+    monkeypatch.setattr(tts, "MBROLA_VOICES", tmp_path)
+    problem = tts.engine_problem(voices.get_voice("mbrola:de4-en"))
+    assert problem and "\n" not in problem
+    assert "apt-get install mbrola mbrola-de4" in problem and "non-free" in problem
+    monkeypatch.setattr(tts, "_festival_voices", lambda: frozenset({"kal_diphone"}))
+    problem = tts.engine_problem(voices.get_voice("festival:rab_diphone"))
+    assert problem and "\n" not in problem
+    assert "apt-get install festvox-rablpc16k festlex-oald" in problem and "non-free" in problem
+    assert "(contrib" not in problem.split("apt-get install")[1].split("(Debian")[0]
+
+
+@pytest.mark.skipif(bool(_accent_missing()), reason="accent voices not installed (scripts/setup.sh installs them)")
+def test_every_accent_voice_says_the_word_whisper_can_hear():
+    """The rule a voice was let into the split by: Whisper hears "activate" in at least one of two
+    takes, aimed at 0.6 s and 0.9 s (mb-pl1-en, mb-ro1-en and festival's don failed it and are out)."""
+    rng = np.random.default_rng(0)
+    for row in voices.voices("accent"):
+        heard = []
+        for seconds in (0.6, 0.9):
+            take = tts.synthesize("activate", row, tts.draw_params(row, rng, seconds))
+            assert take is not None and take.dtype == np.float32 and len(take) > 0.3 * SAMPLE_RATE, row.id
+            heard.append(tts.says(take, "activate"))
+        assert any(ok for ok, _ in heard), f"{row.id}: Whisper heard {[text for _, text in heard]}"
+
+
+@pytest.mark.skipif(bool(_accent_missing()), reason="accent voices not installed (scripts/setup.sh installs them)")
+def test_accent_target_feeds_the_trainer_from_every_accent_voice(tmp_path):
+    """--target accent: words of every accent voice with the split named in the manifest, sentences
+    with word ends for those with the word, and the trainer's extra_corpora adds exactly them."""
+    from triggerword.train import Corpus, load_corpus, RECIPE
+
+    out = tmp_path / "accent"
+    assert corpus.main(["--target", "accent", "--activates", "30", "--negatives", "30", "--sentences", "2",
+                        "--seed", "3", "--quiet", "--workers", "2", "--out", str(out)]) == 0
+    rows = _manifest(out / "manifest.csv")
+    words = [r for r in rows if r["kind"] in ("activate", "negative")]
+    assert {(r["engine"], r["voice"]) for r in words} == {(r.engine, r.voice) for r in voices.voices("accent")}
+    assert {r["split"] for r in rows} == {"accent"}
+    labels = json.loads((out / "sentences" / "labels.json").read_text())
+    assert sum(n.startswith("with-") for n in labels) == 30 and len(labels) == 60
+    assert all(bool(ends) == name.startswith("with-") for name, ends in labels.items())
+    base = Corpus("raw_data")
+    both = load_corpus("raw_data", dict(RECIPE, extra_corpora=[str(out)]))
+    n_act = len(list((out / "activates").glob("*.wav")))
+    assert n_act >= 30 and len(both.activates) == len(base.activates) + n_act
+
+
 # ------------------------------------------------------------------------------- foreign languages
 
 def test_foreign_texts_are_six_languages_without_the_word_or_a_cognate():

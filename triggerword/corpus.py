@@ -23,6 +23,8 @@ Targets:
     extra     (into ``cache/extra/``) the same from the voice table's ``extra`` voices (RHVoice,
               MBROLA and SVOX Pico, from Debian's contrib and non-free sections), ``--sentences``
               readings with the word per voice; resumable.
+    accent    (into ``cache/accent/``) the same from the table's ``accent`` voices (English spoken by
+              MBROLA voices of other languages' speakers, festival's British diphone voices).
     foreign   (into ``cache/foreign/``) sentences/ without the word in six languages that
               ``cache/real`` does not speak, read by the Kokoro and espeak-ng training voices
               (``--sentences`` each), for ``extra_corpora`` with ``extra_parts=["without"]``; resumable.
@@ -998,16 +1000,23 @@ def plan_blends(seed: int, args) -> tuple[list, list]:
     return _speaker_jobs(rng, seed, rows, args, "sentences-blends", 8, (1, 1, 1)), []
 
 
-def plan_extra(seed: int, args) -> tuple[list, list]:
+def plan_extra(seed: int, args, split: str = "extra") -> tuple[list, list]:
     """Speech of the table's ``extra`` voices (RHVoice, MBROLA, SVOX Pico; ``--engines`` and ``--voices``
-    choose among them), for the trainer's ``extra_corpora``, laid out as ``plan_blends`` lays it out:
-    ``--activates`` and ``--negatives`` clips (two augmented variants of each take; the takes shared
-    evenly over the voices) and, per voice, ``--sentences`` readings with the word and half as many
-    near misses and without it."""
-    rng = np.random.default_rng([seed, 10])
-    rows = _usable(_select(voices("extra"), args), {})
+    choose among them), or of its ``accent`` voices, for the trainer's ``extra_corpora``, laid out as
+    ``plan_blends`` lays it out: ``--activates`` and ``--negatives`` clips (two augmented variants of
+    each take; the takes shared evenly over the voices) and, per voice, ``--sentences`` readings with
+    the word and half as many near misses and without it."""
+    stream = {"extra": 10, "accent": 40}[split]
+    rng = np.random.default_rng([seed, stream])
+    rows = _usable(_select(voices(split), args), {})
     n = max(0, args.sentences)
-    return _speaker_jobs(rng, seed, rows, args, "sentences-extra", 11, (n, n // 2, n // 2)), []
+    return _speaker_jobs(rng, seed, rows, args, f"sentences-{split}", stream + 1, (n, n // 2, n // 2)), []
+
+
+def plan_accent(seed: int, args) -> tuple[list, list]:
+    """``plan_extra`` over the table's ``accent`` voices: English read by MBROLA voices of other
+    languages' speakers and by festival's British diphone voices."""
+    return plan_extra(seed, args, "accent")
 
 
 def plan_foreign(seed: int, args) -> tuple[list, list]:
@@ -2258,13 +2267,13 @@ def build(target: str, out: Path, args) -> dict:
     else:
         first, later = {"cache": plan_cache, "heldout": plan_heldout, "sentences": plan_sentences,
                         "everyday": plan_everyday, "blends": plan_blends, "extra": plan_extra,
-                        "foreign": plan_foreign}[target](args.seed, args)
+                        "accent": plan_accent, "foreign": plan_foreign}[target](args.seed, args)
         work = out
         out.mkdir(parents=True, exist_ok=True)
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
     pool = _make_pool(args.workers)
     try:
-        rows = run_jobs(first, work, args.workers, target in ("cache", "blends", "extra"), "speech", pool)
+        rows = run_jobs(first, work, args.workers, target in ("cache", "blends", "extra", "accent"), "speech", pool)
         _store_bank_voices(work, rows)
         rows = [r for r in rows if "path" in r]
         rows += run_jobs(later, work, args.workers, target == "cache", "scenes", pool)
@@ -2301,7 +2310,7 @@ def build(target: str, out: Path, args) -> dict:
             tmp = out / "labels.json.part"
             tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, out / "labels.json")
-        if target in ("blends", "extra", "foreign"):
+        if target in ("blends", "extra", "accent", "foreign"):
             labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "sentence"}
             (out / "sentences").mkdir(exist_ok=True)
             tmp = out / "sentences" / "labels.json.part"
@@ -2369,7 +2378,7 @@ def main(argv=None) -> int:
         description="Generate the speech corpus from offline TTS voices: raw_data (committed), "
                     "cache (large training corpus) or examples (audio_examples/).")
     parser.add_argument("--target", choices=["raw_data", "cache", "examples", "heldout", "sentences", "everyday",
-                                             "blends", "extra", "foreign"],
+                                             "blends", "extra", "accent", "foreign"],
                         default="raw_data")
     parser.add_argument("--out", type=Path, help="output folder (default: raw_data/, cache/corpus/ "
                                                  "or audio_examples/ in the repository root)")
@@ -2431,6 +2440,7 @@ def main(argv=None) -> int:
                 "everyday": dict(activates=0, negatives=0, backgrounds=0, dev=0),
                 "blends": dict(activates=1200, negatives=1200, backgrounds=0, dev=0),
                 "extra": dict(activates=600, negatives=600, backgrounds=0, dev=0),
+                "accent": dict(activates=600, negatives=600, backgrounds=0, dev=0),
                 "foreign": dict(activates=0, negatives=0, backgrounds=0, dev=0)}[args.target]
     if args.fa_readings is None:
         args.fa_readings = EVERYDAY_READINGS if args.target == "everyday" else 12
@@ -2463,7 +2473,7 @@ def main(argv=None) -> int:
                        "examples": root / "audio_examples", "heldout": root / "cache" / "heldout",
                        "sentences": root / "cache" / "corpus" / "sentences",
                        "everyday": root / "cache" / "everyday", "blends": root / "cache" / "blends",
-                       "extra": root / "cache" / "extra", "foreign": root / "cache" / "foreign"}[args.target]
+                       "extra": root / "cache" / "extra", "accent": root / "cache" / "accent", "foreign": root / "cache" / "foreign"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
         return 2
@@ -2473,7 +2483,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra", "foreign")
+        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra", "accent", "foreign")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:

@@ -282,13 +282,15 @@ def engine_problem(row: Voice) -> str | None:
             if shutil.which("text2wave") is None or shutil.which("festival") is None:
                 return "festival is not installed: apt-get install festival"
             if row.voice not in _festival_voices():
-                return f"festival voice {row.voice} is not installed: apt-get install {row.package}"
+                packages, _, section = row.package.partition(" (")
+                return (f"festival voice {row.voice} is not installed: apt-get install {packages}"
+                        + (f" {CONTRIB_HINT}" if section else ""))
         elif row.engine == "rhvoice":
             if shutil.which("RHVoice-test") is None or not (RHVOICE_VOICES / row.voice).is_dir():
                 return f"RHVoice voice {row.voice} is not installed: apt-get install rhvoice rhvoice-english {CONTRIB_HINT}"
         elif row.engine == "mbrola":
             if shutil.which("espeak-ng") is None or shutil.which("mbrola") is None \
-                    or not (MBROLA_VOICES / row.voice).exists():
+                    or not (MBROLA_VOICES / row.voice.split("-")[0]).exists():
                 return f"MBROLA voice {row.voice} is not installed: apt-get install mbrola {row.package.split()[0]} {CONTRIB_HINT}"
         elif row.engine == "pico":
             if shutil.which("pico2wave") is None:

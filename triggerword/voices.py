@@ -13,6 +13,14 @@ Splits:
              SVOX Pico). No default target uses them, so ``raw_data/`` and ``cache/corpus`` stay what
              they were; ``triggerword corpus --target extra`` makes a folder of them for the
              trainer's ``extra_corpora``. They are training voices: never in the dev set.
+    accent   English spoken with another language's sounds: fourteen MBROLA voices of German, French,
+             Dutch, Swedish, Greek, Hungarian and Afrikaans speakers that espeak-ng drives with English
+             text (its ``mb-XX-en`` voices), and festival's British ``rab`` diphone voice (contrib,
+             with the non-free ``festlex-oald`` lexicon). Like ``extra``, no default target reads
+             them; ``triggerword corpus --target accent`` makes ``cache/accent`` for
+             ``extra_corpora``. Left out because Whisper heard no "activate" in either of two takes
+             (0.6 s and 0.9 s): ``mb-pl1-en`` ("I'll click the link"), ``mb-ro1-en`` ("Octimate")
+             and festival's ``don_diphone`` ("fact of it").
 
 Voice names:
     kokoro     a Kokoro-82M voice of ``kokoro-js@1.2.1`` (``af_bella``), or a blend of two or more
@@ -22,7 +30,8 @@ Voice names:
     flite      a voice of ``flite -lv`` (``slt``).
     festival   a festival voice without the ``voice_`` prefix (``kal_diphone``).
     rhvoice    an RHVoice voice profile as ``RHVoice-test -p`` takes it (``bdl``).
-    mbrola     an MBROLA voice spoken through espeak-ng (``us1`` is ``espeak-ng -v mb/mb-us1``).
+    mbrola     an MBROLA voice spoken through espeak-ng (``us1`` is ``espeak-ng -v mb/mb-us1``; ``de1-en``
+               is ``espeak-ng -v mb/mb-de1-en``, English spoken with the German voice ``de1``).
     pico       a language of SVOX Pico's ``pico2wave -l`` (``en-GB``).
 
 A Kokoro or espeak-ng training voice followed by ``@`` and one of ``READING_LANGUAGES``
@@ -41,7 +50,7 @@ from dataclasses import dataclass
 
 ENGINES = ("kokoro", "piper", "espeak-ng", "flite", "festival", "rhvoice", "mbrola", "pico")
 NEURAL_ENGINES = ("kokoro", "piper")
-SPLITS = ("train", "heldout", "extra")
+SPLITS = ("train", "heldout", "extra", "accent")
 # Languages a Kokoro or espeak-ng training voice may be made to read (``kokoro:af_bella@de``; see
 # ``get_voice``), for ``--target foreign``. None of them is a language of ``cache/real``'s speech.
 READING_LANGUAGES = ("de", "nl", "pl", "pt-br", "sv", "tr")
@@ -141,12 +150,27 @@ festival,upc_ca_ona_hts,ca,f,train,ca,festvox-ca-ona-hts,BSD-3-clause AND LGPL-2
 rhvoice,alan,scotland,m,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,HMM voice of a real speaker
 rhvoice,bdl,us,m,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,CMU ARCTIC speaker flite does not have
 rhvoice,clb,us,f,extra,en,rhvoice-english (contrib),LGPL-2.1-or-later,CMU ARCTIC speaker flite does not have
-mbrola,us1,us,f,extra,en,mbrola-us1 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
-mbrola,us2,us,m,extra,en,mbrola-us2 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
-mbrola,us3,us,m,extra,en,mbrola-us3 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
-mbrola,en1,gb,m,extra,en,mbrola-en1 (contrib),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,us1,us,f,extra,en,mbrola-us1 (non-free),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,us2,us,m,extra,en,mbrola-us2 (non-free),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,us3,us,m,extra,en,mbrola-us3 (non-free),MBROLA licence (non-commercial),diphones of a real speaker
+mbrola,en1,gb,m,extra,en,mbrola-en1 (non-free),MBROLA licence (non-commercial),diphones of a real speaker
 pico,en-US,us,f,extra,en,libttspico-utils (non-free),Apache-2.0,
 pico,en-GB,gb,f,extra,en,libttspico-utils (non-free),Apache-2.0,
+mbrola,af1-en,af,m,accent,en,mbrola-af1 (non-free),MBROLA licence (non-commercial),English with an Afrikaans speaker's diphones
+mbrola,nl2-en,nl,m,accent,en,mbrola-nl2 (non-free),MBROLA licence (non-commercial),English with a Dutch speaker's diphones
+mbrola,fr1-en,fr,m,accent,en,mbrola-fr1 (non-free),MBROLA licence (non-commercial),English with a French speaker's diphones
+mbrola,fr4-en,fr,f,accent,en,mbrola-fr4 (non-free),MBROLA licence (non-commercial),English with a French speaker's diphones
+mbrola,de1-en,de,f,accent,en,mbrola-de1 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,de2-en,de,m,accent,en,mbrola-de2 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,de3-en,de,f,accent,en,mbrola-de3 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,de4-en,de,m,accent,en,mbrola-de4 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,de5-en,de,f,accent,en,mbrola-de5 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,de6-en,de,m,accent,en,mbrola-de6 (non-free),MBROLA licence (non-commercial),English with a German speaker's diphones
+mbrola,gr2-en,gr,m,accent,en,mbrola-gr2 (non-free),MBROLA licence (non-commercial),English with a Greek speaker's diphones
+mbrola,hu1-en,hu,f,accent,en,mbrola-hu1 (non-free),MBROLA licence (non-commercial),English with a Hungarian speaker's diphones
+mbrola,sw1-en,sv,m,accent,en,mbrola-sw1 (non-free),MBROLA licence (non-commercial),English with a Swedish speaker's diphones
+mbrola,sw2-en,sv,f,accent,en,mbrola-sw2 (non-free),MBROLA licence (non-commercial),English with a Swedish speaker's diphones
+festival,rab_diphone,gb,m,accent,en,festvox-rablpc16k festlex-oald (contrib and non-free),festvox X11-style,British diphone voice
 """
 
 
@@ -185,7 +209,7 @@ def _load_table() -> tuple[Voice, ...]:
         if row.engine not in ENGINES:
             raise ValueError(f"voice table: unknown engine {row.engine!r} for voice {row.voice!r}")
         if row.split not in SPLITS:
-            raise ValueError(f"voice table: split of {row.id} must be train, heldout or extra, not {row.split!r}")
+            raise ValueError(f"voice table: split of {row.id} must be train, heldout, extra or accent, not {row.split!r}")
         rows.append(row)
     ids = [r.id for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
