@@ -296,3 +296,32 @@ def test_the_installed_stamp_descriptions_are_hours_of_real_speech_in_many_langu
     assert not [f for f in files if "activ" in f.name.lower()]
     x, rate = soundfile.read(files[0])
     assert rate == params.SAMPLE_RATE and len(x) > rate // 2
+
+
+def _sweep_file(path, rows):
+    """A scores file with only the sweep fields scripts/equal_real.py reads."""
+    sweep = [dict(threshold=t, real_per_hour=real, fa_per_hour=fa, engine_f1=eng, f1=dev,
+                  extra_f1={"flite read whole": flite, "Kokoro read whole": 0.9})
+             for t, real, fa, eng, dev, flite in rows]
+    path.write_text(json.dumps({"sweep": sweep}))
+    return str(path)
+
+
+def test_equal_real_reads_the_control_at_the_runs_real_false_alarms(tmp_path):
+    """A run that only fires less than its control lies on the control's curve (differences 0 where
+    its real-speech rate is one of the control's points, and interpolated between them); one with a
+    higher engine F1 at the same real rate lies above it by exactly that much."""
+    control = _sweep_file(tmp_path / "c.json", [(0.4, 60.0, 50, 0.80, 0.85, 0.75),
+                                                (0.5, 40.0, 30, 0.70, 0.88, 0.70),
+                                                (0.6, 20.0, 10, 0.50, 0.90, 0.60)])
+    # the control's own 0.5 point read at 0.6; a point halfway between the control's 0.5 and 0.6
+    run = _sweep_file(tmp_path / "r.json", [(0.5, 60.0, 50, 0.80, 0.85, 0.75),
+                                            (0.6, 30.0, 20, 0.65, 0.89, 0.70)])
+    out = subprocess.run(["python", str(ROOT / "scripts" / "equal_real.py"), control, run],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 2
+    assert "engine 0.800 (+0.000)" in out[0] and "flite read whole 0.750 (+0.000)" in out[0]
+    assert "fa  50 (control  50)" in out[0]
+    # at 30 an hour the control's curve is halfway: engine 0.60, flite 0.65, near-miss 20
+    assert "engine 0.650 (+0.050)" in out[1] and "flite read whole 0.700 (+0.050)" in out[1]
+    assert "fa  20 (control  20)" in out[1] and "dev 0.890 (+0.000)" in out[1]
