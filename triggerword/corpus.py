@@ -1013,6 +1013,11 @@ def plan_extra(seed: int, args, split: str = "extra") -> tuple[list, list]:
     return _speaker_jobs(rng, seed, rows, args, f"sentences-{split}", stream + 1, (n, n // 2, n // 2)), []
 
 
+# Targets that lay out activates/, negatives/ and sentences/ (with labels.json) per speaker, for the
+# trainer's extra_corpora; with "foreign" (sentences/ only), the ones that write sentences/labels.json.
+SPEAKER_TARGETS = ("blends", "extra", "accent")
+
+
 def plan_accent(seed: int, args) -> tuple[list, list]:
     """``plan_extra`` over the table's ``accent`` voices: English read by MBROLA voices of other
     languages' speakers and by festival's British diphone voices."""
@@ -2273,7 +2278,7 @@ def build(target: str, out: Path, args) -> dict:
     log.info(f"{target}: {len(first) + len(later)} jobs, {args.workers} worker(s), into {out}")
     pool = _make_pool(args.workers)
     try:
-        rows = run_jobs(first, work, args.workers, target in ("cache", "blends", "extra", "accent"), "speech", pool)
+        rows = run_jobs(first, work, args.workers, target in ("cache",) + SPEAKER_TARGETS, "speech", pool)
         _store_bank_voices(work, rows)
         rows = [r for r in rows if "path" in r]
         rows += run_jobs(later, work, args.workers, target == "cache", "scenes", pool)
@@ -2310,7 +2315,7 @@ def build(target: str, out: Path, args) -> dict:
             tmp = out / "labels.json.part"
             tmp.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, out / "labels.json")
-        if target in ("blends", "extra", "accent", "foreign"):
+        if target in SPEAKER_TARGETS + ("foreign",):
             labels = {Path(r["path"]).name: r["labels"] for r in rows if r["kind"] == "sentence"}
             (out / "sentences").mkdir(exist_ok=True)
             tmp = out / "sentences" / "labels.json.part"
@@ -2483,7 +2488,7 @@ def main(argv=None) -> int:
         else:
             summary = build(args.target, Path(out), args)
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to continue" if args.target in ("cache", "heldout", "sentences", "everyday", "blends", "extra", "accent", "foreign")
+        print("interrupted; rerun the same command to continue" if args.target not in ("raw_data", "examples")
               else "interrupted", file=sys.stderr)
         return 130
     except OSError as error:
