@@ -1686,3 +1686,25 @@ def test_make_example_builds_what_the_pydub_pipeline_builds(tmp_path):
     assert got["example_rel_diff_max"] < 0.02
     assert max(got["spectrogram_rel_diff"].values()) < 1e-12
     assert got["example_bytes"] == {"ours": params.TX * params.N_FREQ * 4, "reference": params.TX * params.N_FREQ * 8}
+
+
+def test_train_memory_benchmark_measures_the_trainer_and_the_original_x(tmp_path):
+    """benchmarks/bench_train_memory.py on a small scale: a real epoch of 32 examples on raw_data, and
+    the original's float64 X at 16 and 48 examples. The reference's cost of one more example must be
+    what one float64 input is (5511 x 101 x 8 bytes, within 15 %): a sampler reading the wrong process
+    or unit breaks it. The trainer's tree must be found (TensorFlow alone is several hundred MB), and
+    its PSS is at most its RSS summed, since PSS shares the pages the worker shares with its parent."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_train_memory
+    out = tmp_path / "mem.json"
+    bench_train_memory.main(["--corpus", str(ROOT / "raw_data"), "--recipe", "", "--examples", "32",
+                             "--threads", "1", "--raw", str(ROOT / "raw_data"), "--ref-examples", "16", "48",
+                             "--json", str(out)])
+    got = json.loads(out.read_text())
+    one_input_mb = params.TX * params.N_FREQ * 8 / 1e6
+    assert 0.85 * one_input_mb < got["reference"]["mb_per_example"] < 1.15 * one_input_mb
+    ours = got["ours"]
+    assert ours["examples"] == 32 and ours["peak_main_rss_mb"] > 300
+    assert 300 < ours["peak_tree_pss_mb"] <= ours["peak_tree_rss_mb"] + 1
+    assert got["ratio_reference_over_ours"] == pytest.approx(
+        got["reference_at_examples_mb"] / ours["peak_tree_pss_mb"])
