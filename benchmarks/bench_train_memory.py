@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 KB = 1024 / 1e6  # a /proc kB (KiB) in MB (10^6 bytes), the unit the README uses
 
@@ -95,7 +97,7 @@ def measure_ours(corpus, recipe, examples, threads, seed=0):
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
             while proc.poll() is None:
                 pids = _tree(proc.pid)
-                peak_main = max(peak_main, _status_kb(proc.pid, "VmRSS"), _status_kb(proc.pid, "VmHWM"))
+                peak_main = max(peak_main, _status_kb(proc.pid, "VmHWM"))  # the kernel's own peak of RSS
                 peak_tree_pss = max(peak_tree_pss, sum(_pss_kb(p) for p in pids))
                 peak_tree_rss = max(peak_tree_rss, sum(_status_kb(p, "VmRSS") for p in pids))
                 time.sleep(0.25)
@@ -114,8 +116,6 @@ def measure_ours(corpus, recipe, examples, threads, seed=0):
 
 def reference_x(raw, n, seed=0):
     """In this process: the original's float64 X of n examples from ``raw``; returns its peak RSS (MB)."""
-    import numpy as np
-
     sys.path.insert(0, str(ROOT))
     from triggerword import params, synth
     from triggerword.train import _as_float, load_folder
@@ -144,12 +144,9 @@ def measure_reference(raw, ns):
         points.append((n, float(out.stdout.strip().splitlines()[-1])))
     if len(points) < 2:
         raise SystemExit("bench_train_memory: --ref-examples needs two or more sizes to draw a line")
-    mean_n = sum(n for n, _ in points) / len(points)
-    mean_m = sum(m for _, m in points) / len(points)
-    slope = (sum((n - mean_n) * (m - mean_m) for n, m in points)
-             / sum((n - mean_n) ** 2 for n, _ in points))
+    slope, intercept = np.polyfit(*zip(*points), 1)
     return {"points": [{"examples": n, "peak_rss_mb": m} for n, m in points],
-            "mb_per_example": slope, "intercept_mb": mean_m - slope * mean_n}
+            "mb_per_example": float(slope), "intercept_mb": float(intercept)}
 
 
 def main(argv=None):
