@@ -159,6 +159,56 @@ def test_sentence_positives_label_the_word_where_it_ends_in_the_sentence(stretch
             assert np.array_equal(y, expected) and y.sum() == 50
 
 
+def test_glide_bends_the_pitch_and_a_sentences_word_end_moves_with_the_sound():
+    """``augment.glide``: a tone +6 semitones bent falls by the ratio the linear rate gives, keeps its
+    length, and a click lands where ``where`` says; a sentence bent inside ``make_example`` is labelled
+    where its word now ends in the audio, not where an even scaling would put it."""
+    from triggerword import augment
+    x = tone(1000, 440)
+    flat, same = augment.glide(x, 0.0)
+    assert np.array_equal(flat, x) and same(0.3) == 0.3
+    bent, where = augment.glide(x, 6.0)
+    assert len(bent) == len(x)
+
+    def hz(seg):  # zero crossings upwards per second
+        return np.sum((seg[:-1] < 0) & (seg[1:] >= 0)) * SR / len(seg)
+    part = SR // 10
+    a = (2 ** 0.5 - 1) / (2 ** 0.5 + 1)  # 6 semitones: (1 + a) / (1 - a) = sqrt(2)
+    assert hz(bent[:part]) == pytest.approx(440 * (1 + a - 2 * a * 0.05), rel=0.03)   # rate at v = 0.05
+    assert hz(bent[-part:]) == pytest.approx(440 * (1 + a - 2 * a * 0.95), rel=0.03)  # and at v = 0.95
+    click = np.zeros(SR, np.float32)
+    click[int(0.3 * SR)] = 1.0
+    moved, where = augment.glide(click, 6.0)
+    assert abs(np.argmax(moved) / SR - where(0.3)) < 0.001 and where(0.3) < 0.3 - 0.02  # faster at first
+    assert where(0.0) == pytest.approx(0.0) and where(1.0) == pytest.approx(1.0)
+    # a sentence whose word (a tone) ends at 800 ms of 1,500, bent: the label follows the silence after it
+    background = np.zeros(params.CLIP_SAMPLES, np.float32)
+    for seed in range(4):
+        mix, y, ends = make_example(background, [tone(500)], [tone(300, 3000)], np.random.default_rng(seed),
+                                    n_activates=(0, 0), n_negatives=(0, 0), labelled=[(_spoken(), [800])],
+                                    n_labelled=(1, 1), augment_word=lambda x, rng: augment.glide(x, 6.0))
+        loud = np.nonzero(np.abs(mix) > 0.01)[0]
+        start = loud[0]
+        gap = np.nonzero(np.diff(loud) > SR // 100)[0][0]  # the first silence over 10 ms: the pause
+        word_end = (loud[gap] + 1) * 1000 / SR             # after the word's tone
+        assert len(ends) == 1 and abs(ends[0] - word_end) <= 3, (ends, word_end)
+        assert abs(ends[0] - (start * 1000 / SR + 800)) > 30  # an even scaling would have missed it
+        assert np.array_equal(y, insert_ones(np.zeros(params.TY, np.float32), ends[0]))
+
+
+def test_glide_is_off_by_default_and_changes_the_examples_when_on(tiny_corpus):
+    from triggerword.train import RECIPE, Corpus, make_training_example
+    corpus = Corpus(str(tiny_corpus))
+    assert RECIPE["p_glide"] == 0.0
+    older = {k: v for k, v in RECIPE.items() if k not in ("p_glide", "glide")}
+    for seed in (1, 2):
+        plain = make_training_example(corpus, np.random.default_rng(seed), RECIPE)
+        before = make_training_example(corpus, np.random.default_rng(seed), older)
+        assert np.array_equal(plain[0], before[0]) and np.array_equal(plain[1], before[1])
+        on = make_training_example(corpus, np.random.default_rng(seed), dict(RECIPE, p_glide=1.0))
+        assert not np.array_equal(plain[0], on[0])
+
+
 def test_sentence_positives_are_off_by_default():
     background = np.zeros(params.CLIP_SAMPLES, np.float32)
     for seed in range(3):

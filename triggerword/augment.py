@@ -175,6 +175,30 @@ def shift_pitch(samples: np.ndarray, semitones: float) -> np.ndarray:
     return resample_ratio(stretch(samples, ratio), 1 / ratio)
 
 
+def glide(samples: np.ndarray, semitones: float):
+    """Bend the pitch across the clip, as intonation does: the start ``semitones`` above the end
+    (negative: a rising voice), the pace moving with it, the length kept.
+
+    The clip is read at a rate falling linearly from ``1 + a`` to ``1 - a`` times its own, with
+    ``(1 + a) / (1 - a)`` the bend's frequency ratio: the point at fraction ``v`` of the output comes
+    from fraction ``F(v) = v + a v (1 - v)`` of the input. Returns ``(samples, where)``: ``where(f)`` is
+    the fraction of the output at which the point at fraction ``f`` of the input lands (``F``'s
+    inverse), so marks inside the clip (where a sentence's "activate" ends) move with the sound.
+    """
+    x = _as_float(samples)
+    if abs(semitones) < 1e-3 or len(x) < 2:
+        return x.copy(), (lambda f: f)
+    k = 2.0 ** (semitones / 12.0)
+    a = (k - 1.0) / (k + 1.0)
+    n = len(x)
+    v = (np.arange(n) + 0.5) / n
+    out = np.interp(n * (v + a * v * (1.0 - v)) - 0.5, np.arange(n), x)
+
+    def where(f: float) -> float:
+        return float((1.0 + a - np.sqrt((1.0 + a) ** 2 - 4.0 * a * f)) / (2.0 * a))
+    return out.astype(np.float32), where
+
+
 def random_tempo(samples: np.ndarray, rng: np.random.Generator, low: float = 0.85,
                  high: float = 1.3) -> np.ndarray:
     """Stretch the duration by a random factor in [low, high]."""

@@ -105,7 +105,10 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
                      labelled where it lands (scaled with the sentence when ``augment_word`` changes
                      its length); while the range is (0, 0) nothing is drawn for them
     word_gain_db -- (low, high) gain drawn per word
-    augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks
+    augment_word(samples, rng), augment_mix(samples, rng) -- optional augmentation callbacks;
+                        ``augment_word`` may return ``(samples, where)`` when it moves the inside of a
+                        take unevenly: ``where(f)`` is where (as a fraction of the new take) the point
+                        at fraction ``f`` of the old one went, and a sentence's marks follow it
     augment_positive(samples, rng) -- optional, applied before ``augment_word`` to the takes that hold
                         "activate" only (the word's takes and ``labelled`` sentences), never to the others
     target_dbfs -- loudness of the finished mix (the workbook: -20 dBFS), or (low, high) drawn uniformly
@@ -147,13 +150,20 @@ def make_example(background, activates, negatives, rng, background_db=params.BAC
             before = len(take)
             if augment_positive is not None and (mark is True or (mark is not False and len(mark) > 0)):
                 take = augment_positive(take, rng)
+            where = None  # how the callback moved the points inside the take (None: evenly)
             if augment_word is not None:
                 take = augment_word(take, rng)
+                if isinstance(take, tuple):
+                    take, where = take
             take = take * db_to_gain(rng.uniform(*word_gain_db))
             if mark is True:
                 rel = [ms_length(take) - 1]
             elif mark is False:
                 rel = []
+            elif where is not None:
+                span = before / params.SAMPLE_RATE * 1000.0  # the take's length in ms as the mark counts it
+                rel = [min(int(round(where(min(e / span, 1.0)) * ms_length(take))), ms_length(take) - 1)
+                       for e in mark]
             else:
                 scale = len(take) / max(1, before)
                 rel = [min(int(round(e * scale)), ms_length(take) - 1) for e in mark]

@@ -95,6 +95,9 @@ RECIPE = {
                                #   with the pitch, as from a larger or smaller speaker; negative is lower)
     "pitch_on": "all",         # which takes may be shifted: "all", or "activate" (the word's takes and the
                                #   sentences that hold it only: no lower near-miss words to learn to fire on)
+    "p_glide": 0.0,            # > 0: the chance each word or sentence (any take) has its pitch bent from start to
+    "glide": [-3.0, 3.0],      #   end by semitones drawn from this range (``augment.glide``: intonation; the pace
+                               #   moves with it, the length stays; positive falls); nothing drawn while 0
     "p_band": 0.0,             # > 0: the chance the finished mix (words, background, hiss) goes through a narrow
     "band_hz": [3400.0, 8000.0],  # channel low-passed at a frequency drawn from this range (``augment.band_limit``:
                                #   telephone, wideband codec, cheap microphone); nothing drawn while 0
@@ -426,9 +429,12 @@ def make_training_example(corpus, rng, recipe=RECIPE):
         x = augment.resample_ratio(x, float(rng.uniform(*recipe["speed"])))
         if shifting and pitch_on == "all":
             x = shift(x, rng)
+        where = None
+        if recipe.get("p_glide", 0.0) > 0 and rng.random() < recipe["p_glide"]:
+            x, where = augment.glide(x, float(rng.uniform(*recipe.get("glide", RECIPE["glide"]))))
         if rng.random() < recipe["p_colour"]:
             x = augment.mic_colour(x, rng)
-        return x
+        return x if where is None else (x, where)  # ``where``: a sentence's marks follow the bend
 
     def mix(x, rng):
         if recipe.get("p_calls", 0.0) > 0 and rng.random() < recipe["p_calls"]:  # in the room, heard with
