@@ -325,3 +325,28 @@ def test_equal_real_reads_the_control_at_the_runs_real_false_alarms(tmp_path):
     # at 30 an hour the control's curve is halfway: engine 0.60, flite 0.65, near-miss 20
     assert "engine 0.650 (+0.050)" in out[1] and "flite read whole 0.700 (+0.050)" in out[1]
     assert "fa  20 (control  20)" in out[1] and "dev 0.890 (+0.000)" in out[1]
+
+
+def test_mean_model_averages_the_members_and_is_scored_by_evaluate_itself(tmp_path):
+    """scripts/mean_model.py: the joined model's output is the mean of its members' (two different
+    models), and a model averaged with itself is scored exactly as ``triggerword evaluate`` scores it."""
+    import importlib.util
+    from triggerword.model import load_model_f
+    spec = importlib.util.spec_from_file_location("mean_model", ROOT / "scripts" / "mean_model.py")
+    mean_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mean_model)
+    a, b = str(ROOT / "models" / "model.weights.h5"), str(ROOT / "training" / "run75" / "final.weights.h5")
+    dev = str(ROOT / "raw_data" / "dev")
+    x = np.stack(evaluate.read_clips(dev, sorted(evaluate.load_labels(dev))[:3])[1])  # clips with the word
+    pa, pb = load_model_f(a).predict(x, verbose=0), load_model_f(b).predict(x, verbose=0)
+    assert np.abs(pa - pb).max() > 0.05                      # two models that differ
+    np.testing.assert_allclose(mean_model.mean_model([a, b]).predict(x, verbose=0), (pa + pb) / 2, atol=1e-5)
+    script = ["python", str(ROOT / "scripts" / "mean_model.py")]
+    joined = subprocess.run(script + [a, a, "--", "--json"], capture_output=True, text=True, check=True, cwd=ROOT)
+    alone = subprocess.run(["python", "-m", "triggerword", "evaluate", "--model", a, "--json"],
+                           capture_output=True, text=True, check=True, cwd=ROOT)
+    one, two = json.loads(joined.stdout), json.loads(alone.stdout)
+    assert one["at_threshold"]["hits"] == two["at_threshold"]["hits"] > 0
+    assert [r["f1"] for r in one["sweep"]] == [r["f1"] for r in two["sweep"]]
+    missing = subprocess.run(script + [a, str(tmp_path / "none.h5"), "--", "--json"], capture_output=True, text=True)
+    assert missing.returncode != 0 and "none.h5: no such model file" in missing.stderr
