@@ -728,3 +728,21 @@ def test_probe_prints_one_row_per_condition_and_refuses_a_missing_model(tmp_path
     done = run_cli("probe", "--model", missing)
     ours = [line for line in done.stderr.splitlines() if line.startswith("triggerword probe:")]
     assert done.returncode == 1 and len(ours) == 1 and str(missing) in ours[0] and "no such model file" in ours[0]
+
+
+def test_make_cache_runs_the_readmes_commands_and_makes_what_the_shipped_recipe_reads():
+    """scripts/make_cache.sh: each step is a command the README documents, word for word, and the
+    steps before `--train` stops make every cache folder the shipped recipe reads."""
+    script = (ROOT / "scripts" / "make_cache.sh").read_text()
+    readme = (ROOT / "README.md").read_text()
+    steps = re.findall(r"^step (\S+) (triggerword .+)$", script, flags=re.M)
+    assert len(steps) >= 9
+    for name, command in steps:
+        assert command in readme, f"step {name} runs a command the README does not show: {command}"
+    train_part = script.split("only_train)) && ")[0]
+    made = {"cache/corpus"}   # --target cache writes cache/corpus; --target sentences adds its sentences/
+    made |= {f"cache/{name}" for name, _ in re.findall(r"^step (\S+) (triggerword .+)$", train_part, flags=re.M)}
+    recipe = json.loads((ROOT / "training" / "run116" / "recipe.json").read_text())["recipe"]
+    for folder in recipe["extra_corpora"]:
+        assert folder in made, f"the shipped recipe reads {folder}, which make_cache.sh --train does not make"
+    assert re.search(r"^step sentences .*--target sentences", train_part, flags=re.M)
