@@ -10,6 +10,13 @@
 # Each step's progress goes to cache/<step>.log; this script prints one line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The generators write under the checkout the `triggerword` package is installed from, not the
+# current folder: refuse when that is another checkout (a clone's `pip install -e .` re-points it).
+installed=$(cd / && python3 -c "import pathlib, triggerword; print(pathlib.Path(triggerword.__file__).resolve().parent.parent)" 2>/dev/null || true)
+if [[ "$installed" != "$(pwd -P)" ]]; then
+    echo "make_cache: the triggerword command is installed from $installed, not $(pwd -P): run 'pip install --no-deps -e .' here first" >&2
+    exit 1
+fi
 mkdir -p cache
 only_train=0
 [[ "${1:-}" == "--train" ]] && only_train=1
