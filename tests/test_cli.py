@@ -735,13 +735,14 @@ def test_make_cache_runs_the_readmes_commands_and_makes_what_the_shipped_recipe_
     steps before `--train` stops make every cache folder the shipped recipe reads."""
     script = (ROOT / "scripts" / "make_cache.sh").read_text()
     readme = (ROOT / "README.md").read_text()
-    steps = re.findall(r"^step (\S+) (triggerword .+)$", script, flags=re.M)
+    step = re.compile(r"^step (\S+) (triggerword .+)$", flags=re.M)
+    steps = step.findall(script)
     assert len(steps) >= 9
     for name, command in steps:
         assert command in readme, f"step {name} runs a command the README does not show: {command}"
     train_part = script.split("only_train)) && ")[0]
-    made = {"cache/corpus"}   # --target cache writes cache/corpus; --target sentences adds its sentences/
-    made |= {f"cache/{name}" for name, _ in re.findall(r"^step (\S+) (triggerword .+)$", train_part, flags=re.M)}
+    # each step is named after the cache folder it makes; --target cache writes cache/corpus
+    made = {"cache/corpus"} | {f"cache/{name}" for name, _ in step.findall(train_part)}
     recipe = json.loads((ROOT / "training" / "run116" / "recipe.json").read_text())["recipe"]
     for folder in recipe["extra_corpora"]:
         assert folder in made, f"the shipped recipe reads {folder}, which make_cache.sh --train does not make"
