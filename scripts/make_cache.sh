@@ -32,7 +32,7 @@ step() {   # step NAME COMMAND...
 
 # What the recipe in training/run116/recipe.json reads.
 step corpus triggerword corpus --target cache
-step sentences triggerword corpus --target sentences --sentences-ask 0 --sentences-talk 0 --sentences-wide 0
+step sentences triggerword corpus --target sentences --sentences-ask 0 --sentences-talk 0 --sentences-wide 0 --sentences-service 0
 step extra triggerword corpus --target extra --sentences 12
 ((only_train)) && { echo "$(date +%H:%M:%S) done (training data only)"; exit 0; }
 
