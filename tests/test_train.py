@@ -1521,6 +1521,19 @@ def test_extra_parts_add_only_the_named_parts_of_an_extra_corpus(tmp_path, tiny_
     assert "(negatives, without)" in repr(some)
     with pytest.raises(CorpusError, match="extra_parts: unknown part 'words'"):
         load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(extra)], extra_parts=["words"]))
+    # an entry of its own parts: the sentences with the word of a folder that has nothing else
+    read = tmp_path / "read"
+    (read / "sentences").mkdir(parents=True)
+    shutil.copy(extra / "sentences" / "with-1.wav", read / "sentences")
+    (read / "sentences" / "labels.json").write_text(json.dumps({"with-1.wav": [800]}))
+    both = load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[
+        str(extra), {"path": str(read), "parts": ["with"]}], extra_parts=["negatives", "without"]))
+    assert len(both.activates) == len(base.activates) and len(both.labelled) == len(base.labelled) + 1
+    assert len(both.negatives) == len(base.negatives) + 3
+    with pytest.raises(CorpusError, match="activates"):   # all four parts by default: it has no activates/
+        load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(read)]))
+    with pytest.raises(CorpusError, match="is not a folder or"):
+        load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[{"folder": str(read)}]))
 
 
 def test_hits_and_misses_are_split_by_voice(tmp_path, capsys):

@@ -83,7 +83,8 @@ RECIPE = {
     "input_norm_examples": 64,  #   of the recipe (this many), folded into the kernel when exported;
     "input_norm_top_hz": None,  #   bins above this frequency keep its bin's factor (null: every bin its own)
     "extra_corpora": [],       # more folders of activates/, negatives/ and sentences/ (e.g. ``cache/blends``), added
-                               #   to the corpus's lists: all their clips and sentence batches
+                               #   to the corpus's lists: all their clips and sentence batches; an entry
+                               #   {"path": FOLDER, "parts": [...]} takes its own parts instead of extra_parts
     "extra_parts": list(EXTRA_PARTS),  # which of them: words that are "activate", other words,
                                #   sentences without the word, sentences with it
     "freq_masks": [0, 0],      # SpecAugment: [how many, widest in bins of ~218 Hz] bands masked per example
@@ -370,7 +371,13 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
     """The ``Corpus`` a recipe trains on: its sentence batches, plus its mined negatives drawn more often."""
     corpus = Corpus(root, warn, backgrounds, tuple(recipe.get("sentence_sets", FIRST_SENTENCE_SETS)))
     for extra in recipe.get("extra_corpora") or []:
-        corpus.extend(extra, warn, tuple(recipe.get("extra_parts", EXTRA_PARTS)))
+        parts = recipe.get("extra_parts", EXTRA_PARTS)
+        if isinstance(extra, dict):   # {"path": folder, "parts": [...]}: that folder's own parts
+            if not isinstance(extra.get("path"), str) or set(extra) - {"path", "parts"}:
+                raise CorpusError(f"extra_corpora: {json.dumps(extra)} is not a folder or "
+                                  '{"path": FOLDER, "parts": [...]}')
+            extra, parts = extra["path"], extra.get("parts", parts)
+        corpus.extend(extra, warn, tuple(parts))
     if recipe.get("hard_negatives") and recipe.get("hard_weight", 0) > 0:
         files = recipe["hard_negatives"]
         files = [files] if isinstance(files, str) else list(files)
