@@ -1534,6 +1534,8 @@ def test_extra_parts_add_only_the_named_parts_of_an_extra_corpus(tmp_path, tiny_
         load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[str(read)]))
     with pytest.raises(CorpusError, match="is not a folder or"):
         load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[{"folder": str(read)}]))
+    with pytest.raises(CorpusError, match="is not a folder or"):   # parts a word, not a list of them
+        load_corpus(str(tiny_corpus), dict(RECIPE, extra_corpora=[{"path": str(read), "parts": "with"}]))
 
 
 def test_hits_and_misses_are_split_by_voice(tmp_path, capsys):

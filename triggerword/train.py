@@ -373,7 +373,8 @@ def load_corpus(root, recipe, backgrounds=None, warn=print):
     for extra in recipe.get("extra_corpora") or []:
         parts = recipe.get("extra_parts", EXTRA_PARTS)
         if isinstance(extra, dict):   # {"path": folder, "parts": [...]}: that folder's own parts
-            if not isinstance(extra.get("path"), str) or set(extra) - {"path", "parts"}:
+            if (not isinstance(extra.get("path"), str) or set(extra) - {"path", "parts"}
+                    or not isinstance(extra.get("parts", []), list)):
                 raise CorpusError(f"extra_corpora: {json.dumps(extra)} is not a folder or "
                                   '{"path": FOLDER, "parts": [...]}')
             extra, parts = extra["path"], extra.get("parts", parts)
