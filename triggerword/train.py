@@ -70,7 +70,7 @@ RECIPE = {
     "ema": 0,                  # > 0: ship an exponential moving average of the weights, this decay per batch
     "lr_decay_epochs": 0,      # > 0: the rate falls from learning_rate to lr_final along a half cosine over this many
     "lr_final": 0.0,           #   epochs of the run (set per batch), then stays there; 0: the rate is constant
-    "level_db": [-20.0, -20.0],  # loudness of each example (dBFS); a range teaches every input level
+    "level_db": [-20.0, -20.0],  # loudness of each example (dBFS): the level clips are used at
     "spike_weight": 0.0,       # > 0: add this times the spike loss (``spike_loss``) to the frame loss
     "spike_top": 8,            #   the loss of the k highest output steps away from every "activate" ...
     "spike_guard": 100,        #   ... where "away" is more than this many output steps (0.73 s) from a label
