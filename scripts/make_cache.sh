@@ -30,7 +30,7 @@ step() {   # step NAME COMMAND...
     "$@" > "cache/$name.log" 2>&1 || { echo "make_cache: step $name failed, see cache/$name.log" >&2; exit 1; }
 }
 
-# What the recipe in training/run116/recipe.json reads.
+# What the shipped run's recipe reads (models/export.json names the run; its recipe.json).
 step corpus triggerword corpus --target cache
 step sentences triggerword corpus --target sentences --sentences-ask 0 --sentences-talk 0 --sentences-wide 0 --sentences-service 0
 step extra triggerword corpus --target extra --sentences 12

@@ -743,7 +743,8 @@ def test_make_cache_runs_the_readmes_commands_and_makes_what_the_shipped_recipe_
     train_part = script.split("only_train)) && ")[0]
     # each step is named after the cache folder it makes; --target cache writes cache/corpus
     made = {"cache/corpus"} | {f"cache/{name}" for name, _ in step.findall(train_part)}
-    recipe = json.loads((ROOT / "training" / "run116" / "recipe.json").read_text())["recipe"]
+    shipped = json.loads((ROOT / "models" / "export.json").read_text())["run"]   # the run models/ holds
+    recipe = json.loads((ROOT / shipped / "recipe.json").read_text())["recipe"]
     for folder in recipe["extra_corpora"]:
         folder = folder["path"] if isinstance(folder, dict) else folder   # an entry of its own parts
         assert folder in made, f"the shipped recipe reads {folder}, which make_cache.sh --train does not make"
