@@ -1,4 +1,4 @@
-"""Helpers shared by test_stream.py and test_cli.py: a speech clip made offline and a random-weight
+"""Helpers shared by the test files (test_stream.py, test_cli.py, test_train.py, test_realspeech.py): a speech clip made offline and a random-weight
 model_f, each made once per test run under pytest's base temporary folder.
 
 The tests of the streaming detector must not depend on the trained model's quality, so they use
@@ -46,6 +46,14 @@ def speech(path, text, rng, seconds, **kw):
         return fake_voice(seconds, rng)
     rate, data = got
     return resample_poly(data[:, 0], RATE, rate)
+
+
+def quiet_clip(path, freq=200.0, rate=RATE):
+    """A 10-s clip no trained model_f fires on: a steady tone holds no speech (the shipped run140, run116
+    and run78 peak at 0.02-0.04 on one, where a background clip can reach 0.5: run140 on
+    raw_data/backgrounds/001.wav)."""
+    t = np.arange(params.CLIP_MS * rate // 1000) / rate
+    return write_wav(path, 0.3 * 32767 * np.sin(2 * np.pi * freq * t), rate)
 
 
 def write_wav(path, x, rate=RATE, subtype="PCM_16"):

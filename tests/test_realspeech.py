@@ -5,11 +5,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # streamkit.py sits beside this file
+import streamkit  # noqa: E402
 
 from triggerword import evaluate, params, realspeech
 
@@ -171,9 +175,7 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     for i, name in enumerate(("001.wav", "002.wav")):
         shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
         shutil.copy(ROOT / "raw_data" / "dev" / name, real / f"en-allison-{i:04d}.wav")   # each holds the word
-        # a steady tone holds no speech: no trained model_f comes near 0.5 on one (the shipped run140,
-        # run116 and run78 peak at 0.02-0.04), where a background clip can reach it (run140: 0.51)
-        soundfile.write(real / f"it-carlo-{i:04d}.wav", tone(10.0, 44100, 200.0 + 100 * i), 44100)
+        streamkit.quiet_clip(real / f"it-carlo-{i:04d}.wav", 200.0 + 100 * i)   # no speech, no word
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
     (real / "manifest.csv").write_text("clip,speaker,language,package,prompts\n"
                                        "en-allison-0000.wav,en-allison,English (US),p,demo-instruct.g722 added.g722\n"

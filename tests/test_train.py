@@ -16,18 +16,13 @@ from triggerword.synth import insert_ones, is_overlapping, make_example, feature
 
 SR = params.SAMPLE_RATE
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # streamkit.py sits beside this file
+from streamkit import quiet_clip  # noqa: E402
 
 
 def tone(ms, freq=1000.0, amp=0.3):
     t = np.arange(int(round(ms * SR / 1000))) / SR
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def quiet_clip(path, freq=200.0):
-    """A 10-s clip no trained model_f fires on: a steady tone holds no speech (the shipped run140, run116
-    and run78 peak at 0.02-0.04 on one, where a background clip can reach 0.5: run140 on
-    raw_data/backgrounds/001.wav)."""
-    wavfile.write(path, SR, (tone(params.CLIP_MS, freq) * 32767).astype(np.int16))
 
 
 def test_insert_ones_sets_fifty_steps_strictly_after_the_end():
