@@ -1,5 +1,6 @@
-"""Helpers shared by the test files (test_stream.py, test_cli.py, test_train.py, test_realspeech.py): a speech clip made offline and a random-weight
-model_f, each made once per test run under pytest's base temporary folder.
+"""Helpers shared by test_stream.py, test_cli.py, test_train.py and test_realspeech.py: a speech clip
+made offline and a random-weight model_f, each made once per test run under pytest's base temporary
+folder, and a steady tone no trained model fires on.
 
 The tests of the streaming detector must not depend on the trained model's quality, so they use
 ``model_f`` with random weights; its first BatchNormalization is set to the statistics of the

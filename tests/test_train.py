@@ -17,7 +17,7 @@ from triggerword.synth import insert_ones, is_overlapping, make_example, feature
 SR = params.SAMPLE_RATE
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # streamkit.py sits beside this file
-from streamkit import quiet_clip  # noqa: E402
+import streamkit  # noqa: E402
 
 
 def tone(ms, freq=1000.0, amp=0.3):
@@ -934,7 +934,7 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
         shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
         shutil.copy(ROOT / "raw_data" / "dev" / name, fa2 / name)  # each holds one "activate"
         shutil.copy(ROOT / "raw_data" / "dev" / name, talk / name)  # the everyday hour, here the same clips
-        quiet_clip(fa / name, 200.0 if name == "001.wav" else 300.0)
+        streamkit.quiet_clip(fa / name, 200.0 if name == "001.wav" else 300.0)
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--fa", str(fa),
@@ -1212,7 +1212,7 @@ def test_readings_of_the_no_word_hour_are_scored_one_by_one(tmp_path, capsys):
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
     # the hour: a clip holding the word, listed as mixed from the near-miss reading, and a quiet one
     shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", fa / "0001.wav")
-    quiet_clip(fa / "0002.wav")
+    streamkit.quiet_clip(fa / "0002.wav")
     (held / "manifest.csv").write_text("path,kind,text\nfa/0001.wav,fa,b\nfa/0002.wav,fa,c | a-missing\n")
     texts = {}
     # a take of the word itself (which no real reading of that hour holds), a near miss, an everyday word
@@ -1312,7 +1312,7 @@ def test_false_alarms_are_split_by_scene_and_time_in_the_clip(tmp_path, capsys):
     shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", dev / "001.wav")
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
     shutil.copy(ROOT / "raw_data" / "dev" / "001.wav", fa / "0001.wav")
-    quiet_clip(fa / "0002.wav")
+    streamkit.quiet_clip(fa / "0002.wav")
     model, report = str(ROOT / "models" / "model.weights.h5"), tmp_path / "EVAL.md"
     common = ["--model", model, "--dev", str(dev), "--fa", str(fa), "--scenes"]
     assert evaluate.main(common + ["--json", "--report", str(report)]) == 0
