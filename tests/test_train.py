@@ -1775,3 +1775,77 @@ def test_train_memory_benchmark_measures_the_trainer_and_the_original_x(tmp_path
     assert 300 < ours["peak_tree_pss_mb"] <= ours["peak_tree_rss_mb"] + 1
     assert got["ratio_reference_over_ours"] == pytest.approx(
         got["reference_at_examples_mb"] / ours["peak_tree_pss_mb"])
+
+
+def test_domain_loss_reverses_the_gradient_and_leaves_out_the_word():
+    """The features get the head's gradient reversed and scaled by the weight, none reaches the
+    synthetic steps near a label, and the head itself learns with the gradient unreversed."""
+    torch = pytest.importorskip("torch")
+    from triggerword.train import domain_head, domain_loss
+    torch.manual_seed(0)
+    head = domain_head()
+    h_synth = torch.randn(2, params.TY, 128, requires_grad=True)
+    h_real = torch.randn(1, params.TY, 128, requires_grad=True)
+    y = torch.zeros(2, params.TY)
+    y[0, 600:650] = 1.0                       # one word in the first synthetic example
+    loss, acc = domain_loss(head, h_synth, y, h_real, weight=0.3, guard=200)
+    loss.backward()
+    g_synth, g_real = h_synth.grad.clone(), h_real.grad.clone()
+    head_grad = [p.grad.clone() for p in head.parameters()]
+    assert 0.0 <= acc <= 1.0 and loss.item() > 0
+    # the steps within 200 of the label (400-849) get nothing; the others and the second example do
+    assert torch.all(g_synth[0, 400:850] == 0)
+    assert torch.all(g_synth[0, :400].abs().sum(1) > 0) and torch.all(g_synth[0, 850:].abs().sum(1) > 0)
+    assert torch.all(g_synth[1].abs().sum(1) > 0)
+    # the same loss without the reversal: the features' gradient is -1/0.3 times it, the head's the same
+    for p in head.parameters():
+        p.grad = None
+    a, b = h_synth.detach().clone().requires_grad_(), h_real.detach().clone().requires_grad_()
+    plain, _ = domain_loss(head, a, y, b, weight=-1.0, guard=200)    # -(-1) = identity gradient
+    plain.backward()
+    assert torch.allclose(g_synth, -0.3 * a.grad, atol=1e-7) and torch.allclose(g_real, -0.3 * b.grad, atol=1e-7)
+    assert all(torch.allclose(p.grad, g) for p, g in zip(head.parameters(), head_grad))
+
+
+def test_domain_training_needs_real_sentences_and_is_off_by_default(tmp_path, tiny_corpus, capsys):
+    """``domain_weight`` > 0 trains the second head on real sentences (here tones standing in for them):
+    its loss and accuracy are logged, a resume carries on with its state, and the export is model_f.
+    While the weight is 0, naming a folder changes nothing, to the last bit of the loss."""
+    pytest.importorskip("torch")
+    from triggerword.model import load_model_f
+    from triggerword.train import domain_corpus, domain_recipe, load_corpus, make_training_example, main, RECIPE
+    real = tmp_path / "real"
+    (real / "sentences").mkdir(parents=True)
+    for i in range(3):
+        write_wav(real / "sentences" / f"{i}.wav", tone(3000, 300 + 50 * i))
+    common = ["--corpus", str(tiny_corpus), "--dev", "", "--examples", "2", "--batch-size", "2", "--workers", "0"]
+
+    def loss(name, *sets):
+        run = tmp_path / name
+        assert main(common + ["--run", str(run), "--epochs", "1"] + [a for s in sets for a in ("--set", s)]) == 0
+        return list(csv.DictReader(open(run / "log.csv")))
+
+    plain = loss("plain")
+    named = loss("named", f'domain_corpus="{real}"')
+    assert plain[0]["loss"] == named[0]["loss"] and "domain_acc" not in named[0]
+    on = [f'domain_corpus="{real}"', "domain_weight=0.5", "domain_examples=2"]
+    rows = loss("on", *on)
+    assert 0.0 <= float(rows[0]["domain_acc"]) <= 1.0 and float(rows[0]["domain_loss"]) > 0
+    assert rows[0]["loss"] != plain[0]["loss"]      # the reversed gradient moved the network
+    assert main(common + ["--run", str(tmp_path / "on"), "--epochs", "2", "--resume"]) == 0
+    assert [r["epoch"] for r in csv.DictReader(open(tmp_path / "on" / "log.csv"))] == ["1", "2"]
+    assert main(["--run", str(tmp_path / "on"), "--export", str(tmp_path / "out")]) == 0
+    assert load_model_f(str(tmp_path / "out" / "model.weights.h5")).count_params() == 523329
+    # the real examples hold the real sentences only: never a label
+    recipe = dict(RECIPE, domain_corpus=str(real))
+    corpus = domain_corpus(load_corpus(str(tiny_corpus), recipe, warn=lambda m: None), str(real))
+    for i in range(4):
+        _, y = make_training_example(corpus, np.random.default_rng(i), domain_recipe(recipe))
+        assert y.max() == 0
+    # a weight without a folder, and a folder without sentences, say so in one line
+    assert main(common + ["--run", str(tmp_path / "nofolder"), "--epochs", "1", "--set", "domain_weight=0.5"]) == 1
+    assert "needs domain_corpus" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(common + ["--run", str(tmp_path / "empty_run"), "--epochs", "1", "--set", "domain_weight=0.5",
+                          "--set", f'domain_corpus="{tmp_path / "empty"}"']) == 1
+    assert "triggerword realspeech --stamps" in capsys.readouterr().err

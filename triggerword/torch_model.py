@@ -59,15 +59,18 @@ class TorchModelF(nn.Module):
     def _bn(bn, x):  # x is (batch, steps, channels); BatchNorm1d wants channels second
         return bn(x.transpose(1, 2)).transpose(1, 2)
 
-    def logits(self, x):
-        """x: (batch, TX, N_FREQ) -> logits (batch, TY, 1)."""
+    def features(self, x):
+        """x: (batch, TX, N_FREQ) -> what the output layer reads (batch, TY, 128)."""
         h = self.conv((x * self.in_scale).transpose(1, 2)).transpose(1, 2)
         h = self.drop(torch.relu(self._bn(self.bn1, h)))
         h, _ = self.gru1(h)
         h = self._bn(self.bn2, self.drop(h))
         h, _ = self.gru2(h)
-        h = self.drop(self._bn(self.bn3, self.drop(h)))
-        return self.dense(h)
+        return self.drop(self._bn(self.bn3, self.drop(h)))
+
+    def logits(self, x):
+        """x: (batch, TX, N_FREQ) -> logits (batch, TY, 1)."""
+        return self.dense(self.features(x))
 
     def forward(self, x):
         return torch.sigmoid(self.logits(x))

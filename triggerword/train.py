@@ -111,6 +111,14 @@ RECIPE = {
     "label_smooth": 0.0,       # > 0: train towards eps/2 and 1 - eps/2 instead of 0 and 1 (``smooth_labels``)
     "mixup": 0.0,              # > 0: the chance each example of a batch is mixed with another of the batch
     "mixup_alpha": 0.4,        #   (``mixup``): inputs and labels both weighted lam and 1 - lam, lam ~ Beta(a, a)
+    "domain_corpus": None,     # a folder of real people's sentences without the word (``triggerword realspeech
+                               #   --stamps``: cache/stamps): with domain_weight > 0 the network is trained so that a
+                               #   small second head cannot tell its features there from the synthetic ones
+    "domain_weight": 0.0,      #   (``domain_loss``: domain-adversarial training, a gradient reversal of this weight)
+    "domain_examples": 8,      #   examples of that speech per batch, laid over the corpus's backgrounds like the
+                               #   synthetic sentences; scored by the second head only, never as negatives
+    "domain_lr": 1e-3,         #   the second head's own Adam rate (it is dropped at export: model_f is unchanged)
+    "domain_guard": 200,       #   synthetic output steps this close to a label (1.46 s) are left out of its loss
 }
 
 
@@ -574,6 +582,85 @@ class ExampleSet:
         return make_training_example(self.corpus, rng, self.recipe)
 
 
+def domain_corpus(corpus, root, warn=print):
+    """A copy of ``corpus`` whose sentences are the real people's sentences of ``root`` and nothing
+    else (no word takes, no labelled sentences): what ``domain_recipe`` draws the real examples from.
+    The backgrounds stay the corpus's, so the real and synthetic examples differ in the voices only."""
+    import copy
+    without, _ = load_sentences(root, warn)
+    if not without:
+        raise CorpusError(f"{root}: no sentences (make it with `triggerword realspeech --stamps`)")
+    real = copy.copy(corpus)
+    real.sentence_names = [f"{root}/{name}" for name, _ in without]
+    real.sentences = [x for _, x in without]
+    real.labelled = []
+    return real
+
+
+def domain_recipe(recipe):
+    """The recipe the real examples are made with: the same augmentation and level, one to three of the
+    real sentences and no other takes (so every real example is without the word)."""
+    return dict(recipe, n_activates=[0, 0], n_negatives=[0, 0], sentence_negatives=[1, 3],
+                sentence_positives=[0, 0], lead_prob=0.0, p_calls=0.0, label_delay=0)
+
+
+class DomainSet(ExampleSet):
+    """The real examples of an epoch: example ``i`` comes from the seed (seed, epoch, i, 1)."""
+
+    def __getitem__(self, i):
+        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
+        return make_training_example(self.corpus, rng, self.recipe)
+
+
+def _grad_reverse():
+    import torch
+
+    class GradReverse(torch.autograd.Function):
+        """The identity forward; backward, the gradient times ``-weight``."""
+        @staticmethod
+        def forward(ctx, x, weight):
+            ctx.weight = weight
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return -ctx.weight * grad, None
+    return GradReverse
+
+
+def domain_head():
+    """The second head: per output step, 128 features -> 64 -> one logit (real speech or synthetic)."""
+    import torch
+    return torch.nn.Sequential(torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+
+
+def domain_loss(head, h_synth, y, h_real, weight, guard=200):
+    """Domain-adversarial loss (Ganin and Lempitsky, 2015) of the features the output layer reads.
+
+    ``head`` learns to tell, at each output step, the synthetic examples' features ``h_synth``
+    (batch, TY, 128) from the real speech's ``h_real``; the gradient that reaches the features is
+    reversed and scaled by ``weight``, so the network learns features in which real voices look like
+    synthetic ones while it learns the word on the synthetic ones. Synthetic steps within ``guard``
+    steps of a label (``y`` > 0.01: the word and what follows it) are left out, since real speech
+    never holds the word and the head would otherwise learn "the word means synthetic". Returns
+    (loss: the mean of the two sides' binary cross-entropies, accuracy of the head on both sides).
+    """
+    import torch
+    reverse = _grad_reverse()
+    far = 1.0 - torch.nn.functional.max_pool1d((y > 0.01).float()[:, None], 2 * guard + 1, stride=1,
+                                               padding=guard)[:, 0]
+    d_synth = head(reverse.apply(h_synth, weight))[:, :, 0]
+    d_real = head(reverse.apply(h_real, weight))[:, :, 0]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    n_far = far.sum().clamp(min=1.0)
+    loss_synth = (bce(d_synth, torch.zeros_like(d_synth), reduction="none") * far).sum() / n_far
+    loss_real = bce(d_real, torch.ones_like(d_real))
+    with torch.no_grad():
+        right = ((d_synth < 0).float() * far).sum() + (d_real > 0).float().sum()
+        accuracy = right / (n_far + d_real.numel())
+    return (loss_synth + loss_real) / 2, float(accuracy)
+
+
 def spike_loss(p, y, top=8, guard=100):
     """Mean over the batch of the binary cross-entropy of each example's ``top`` highest outputs
     among the steps more than ``guard`` steps away from every labelled step: its false-alarm spikes.
@@ -748,6 +835,14 @@ def entry_problem(key, value):
     if key == "label_delay" and not (isinstance(value, int) and not isinstance(value, bool)
                                      and 0 <= value <= MAX_LABEL_DELAY):
         return f"label_delay must be a whole number of output steps from 0 to {MAX_LABEL_DELAY}"
+    if key in ("domain_weight", "domain_lr") and not (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        return f"{key} must be a number, 0 or more"
+    if key in ("domain_examples", "domain_guard") and not (
+            isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return f"{key} must be a whole number, 1 or more"
+    if key == "domain_corpus" and not (value is None or isinstance(value, str)):
+        return "domain_corpus must be a folder (a string) or null"
     if key == "pitch_on" and value not in ("all", "activate"):
         return f"pitch_on must be \"all\" or \"activate\", not {value!r}"
     return None
@@ -905,6 +1000,20 @@ def _main(args):
             group["lr"] = args.learning_rate
     corpus = load_corpus(args.corpus, recipe, args.backgrounds)
     print(corpus)
+    head = dopt = real = None
+    if recipe.get("domain_weight", 0) > 0:
+        if not recipe.get("domain_corpus"):
+            print("triggerword train: domain_weight > 0 needs domain_corpus, a folder of real sentences "
+                  "(`triggerword realspeech --stamps` makes cache/stamps)", file=sys.stderr)
+            return 1
+        real = domain_corpus(corpus, recipe["domain_corpus"])
+        print(f"domain-adversarial: {len(real.sentences)} real sentences from {recipe['domain_corpus']}, "
+              f"weight {recipe['domain_weight']}")
+        head = domain_head().to(args.device)
+        dopt = torch.optim.Adam(head.parameters(), lr=recipe.get("domain_lr", RECIPE["domain_lr"]))
+        if state is not None and state.get("domain_head") is not None:
+            head.load_state_dict(state["domain_head"])
+            dopt.load_state_dict(state["domain_opt"])
     if state is None and recipe.get("input_norm"):
         if recipe["input_norm"] != "bin_mean":
             print(f"triggerword train: input_norm {recipe['input_norm']!r}: unknown (null or \"bin_mean\")",
@@ -935,9 +1044,20 @@ def _main(args):
         if args.reload_corpus and epoch > start_epoch:
             corpus = load_corpus(args.corpus, recipe, args.backgrounds)
             print(corpus)
+            if real is not None:
+                real = domain_corpus(corpus, recipe["domain_corpus"])
         data = ExampleSet(corpus, recipe["examples_per_epoch"], args.seed, epoch, recipe)
         loader = torch.utils.data.DataLoader(data, batch_size=recipe["batch_size"], shuffle=False,
                                              num_workers=args.workers, prefetch_factor=4 if args.workers else None)
+        real_batches = None
+        if head is not None:
+            m = int(recipe.get("domain_examples", RECIPE["domain_examples"]))
+            real_data = DomainSet(real, len(loader) * m, args.seed, epoch, domain_recipe(recipe))
+            real_batches = iter(torch.utils.data.DataLoader(
+                real_data, batch_size=m, shuffle=False, num_workers=args.workers,
+                prefetch_factor=4 if args.workers else None))
+            head.train()
+        d_total, d_right = 0.0, 0.0
         net.train()
         started, cpu_started, total, count = time.time(), _cpu_seconds(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch")
@@ -951,20 +1071,45 @@ def _main(args):
             x, y = x.to(args.device), y.to(args.device)
             target = smooth_labels(y, recipe["label_smooth"]) if recipe.get("label_smooth", 0) > 0 else y
             opt.zero_grad()
-            p = net(x)[:, :, 0]
+            if head is None:
+                p = net(x)[:, :, 0]
+            else:
+                dopt.zero_grad()
+                h = net.features(x)
+                p = torch.sigmoid(net.dense(h))[:, :, 0]
+                xr = next(real_batches)[0].to(args.device)
+                norms = (net.bn1, net.bn2, net.bn3)
+                for bn in norms:  # the real speech is normalised as the shipped model will normalise it,
+                    bn.eval()     # and leaves the running statistics to the synthetic examples
+                h_real = net.features(xr)
+                for bn in norms:
+                    bn.train()
+                weight = recipe["domain_weight"] * min(1.0, epoch + step / len(loader))  # ramped over epoch 1
+                d_loss, d_acc = domain_loss(head, h, y, h_real, weight,
+                                            int(recipe.get("domain_guard", RECIPE["domain_guard"])))
+                d_total += d_loss.item()
+                d_right += d_acc
             loss = loss_fn(p, target)  # the spike loss below finds the words in y, which smoothing leaves unmoved
             if recipe.get("spike_weight", 0):
                 loss = loss + recipe["spike_weight"] * spike_loss(p, y, recipe.get("spike_top", RECIPE["spike_top"]),
                                                                    recipe.get("spike_guard", RECIPE["spike_guard"]))
-            loss.backward()
+            (loss if head is None else loss + d_loss).backward()
             opt.step()
+            if head is not None:
+                dopt.step()
             if ema is not None:
                 ema.update_parameters(net)
             total += loss.item() * len(x)
             count += len(x)
-            bar.set_postfix(loss=f"{total / count:.4f}")
+            if head is None:
+                bar.set_postfix(loss=f"{total / count:.4f}")
+            else:
+                bar.set_postfix(loss=f"{total / count:.4f}", domain_acc=f"{d_right / (step + 1):.3f}")
         row = {"epoch": epoch + 1, "lr": float(f"{opt.param_groups[0]['lr']:.4g}"), "loss": round(total / count, 5),
                "seconds": round(time.time() - started, 1), "cpu_s": round(_cpu_seconds() - cpu_started, 1)}
+        if head is not None:
+            row.update({"domain_loss": round(d_total / max(1, len(loader)), 5),
+                        "domain_acc": round(d_right / max(1, len(loader)), 4)})
         shipped = net if ema is None else ema.module
         if dev is not None:
             scores = score_clips(list(predict_torch(shipped, dev[1])), dev[2], params.DEFAULT_THRESHOLD)
@@ -975,7 +1120,9 @@ def _main(args):
         state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "log": log,
                  "best_f1": max(best_f1, f1), "seed": args.seed, "recipe": recipe, "dev_f1": row.get("f1"),
                  "weights": shipped.state_dict(), "ema_state": None if ema is None else ema.state_dict(),
-                 "torch_rng": torch.get_rng_state(), "epochs": args.epochs}
+                 "torch_rng": torch.get_rng_state(), "epochs": args.epochs,
+                 "domain_head": None if head is None else head.state_dict(),
+                 "domain_opt": None if dopt is None else dopt.state_dict()}
         torch.save(state, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
         if f1 >= best_f1:
