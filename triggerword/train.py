@@ -29,6 +29,7 @@ weights, which at this batch size swings dev F1 by several points from one epoch
 """
 import argparse
 import csv
+import functools
 import json
 import math
 import os
@@ -569,17 +570,20 @@ def spec_masks(x, rng, freq=(0, 0), time=(0, 0)):
 
 
 class ExampleSet:
-    """Map-style dataset: example ``i`` of ``epoch`` comes from the seed (seed, epoch, i)."""
+    """Map-style dataset: example ``i`` of ``epoch`` comes from the seed (seed, epoch, i), or with
+    ``stream`` (a second set drawn beside it, such as the real examples of ``domain_recipe``) from
+    (seed, epoch, i, stream)."""
 
-    def __init__(self, corpus, n, seed, epoch, recipe=RECIPE):
+    def __init__(self, corpus, n, seed, epoch, recipe=RECIPE, stream=None):
         self.corpus, self.n, self.seed, self.epoch, self.recipe = corpus, n, seed, epoch, recipe
+        self.stream = stream
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, i):
-        rng = np.random.default_rng([self.seed, self.epoch, i])
-        return make_training_example(self.corpus, rng, self.recipe)
+        key = [self.seed, self.epoch, i] + ([] if self.stream is None else [self.stream])
+        return make_training_example(self.corpus, np.random.default_rng(key), self.recipe)
 
 
 def domain_corpus(corpus, root, warn=print):
@@ -604,15 +608,8 @@ def domain_recipe(recipe):
                 sentence_positives=[0, 0], lead_prob=0.0, p_calls=0.0, label_delay=0)
 
 
-class DomainSet(ExampleSet):
-    """The real examples of an epoch: example ``i`` comes from the seed (seed, epoch, i, 1)."""
-
-    def __getitem__(self, i):
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
-        return make_training_example(self.corpus, rng, self.recipe)
-
-
-def _grad_reverse():
+@functools.lru_cache(maxsize=None)
+def _grad_reverse():  # made once, on first use: torch is imported only by the commands that train
     import torch
 
     class GradReverse(torch.autograd.Function):
@@ -1052,7 +1049,7 @@ def _main(args):
         real_batches = None
         if head is not None:
             m = int(recipe.get("domain_examples", RECIPE["domain_examples"]))
-            real_data = DomainSet(real, len(loader) * m, args.seed, epoch, domain_recipe(recipe))
+            real_data = ExampleSet(real, len(loader) * m, args.seed, epoch, domain_recipe(recipe), stream=1)
             real_batches = iter(torch.utils.data.DataLoader(
                 real_data, batch_size=m, shuffle=False, num_workers=args.workers,
                 prefetch_factor=4 if args.workers else None))
