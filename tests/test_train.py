@@ -590,6 +590,36 @@ def test_sweep_keeps_dev_engine_and_false_alarm_audio_apart():
         sweep(dev[0], dev[1], thresholds=(0.95,))[0]["engine_f1"] is None
 
 
+def test_rate_interval_is_the_exact_poisson_interval():
+    """Published exact (Garwood) 95 % limits for a Poisson count, per hour, and the interval covers
+    the true rate at least 95 % of the time, as an exact interval must."""
+    from triggerword.evaluate import rate_interval
+    table = {0: (0.0, 3.689), 1: (0.0253, 5.572), 6: (2.202, 13.06), 10: (4.795, 18.39)}
+    for count, (low, high) in table.items():
+        assert rate_interval(count, 1.0) == pytest.approx((low, high), abs=2e-3)
+    assert rate_interval(6, 0.5) == pytest.approx(tuple(2 * v for v in rate_interval(6, 1.0)))  # per hour
+    rng = np.random.default_rng(0)
+    for rate, hours in ((3.0, 1.0), (28.0, 0.48)):
+        counts = rng.poisson(rate * hours, 4000)
+        limits = {c: rate_interval(int(c), hours) for c in set(counts.tolist())}
+        covered = np.mean([limits[c][0] <= rate <= limits[c][1] for c in counts.tolist()])
+        assert 0.95 <= covered < 0.995
+
+
+def test_f1_interval_bootstraps_over_clips():
+    """Clips all right or all wrong leave no doubt; a mixed set's interval holds its F1, is the same for
+    a seed, and four times the clips make it about half as wide."""
+    from triggerword.evaluate import f1_interval
+    assert f1_interval([[1, 0, 0]] * 10) == (1.0, 1.0)
+    assert f1_interval([[0, 1, 1]] * 10) == (0.0, 0.0)
+    mixed = [[1, 0, 0]] * 20 + [[0, 1, 1]] * 3 + [[0, 0, 1]] * 2    # F1 = 40 / 48
+    low, high = f1_interval(mixed)
+    assert low < 40 / 48 < high and (low, high) == f1_interval(mixed)
+    low4, high4 = f1_interval(mixed * 4)
+    assert 0.35 < (high4 - low4) / (high - low) < 0.65
+    assert f1_interval(mixed, seed=1) != (low, high)
+
+
 def write_wav(path, samples):
     wavfile.write(path, SR, np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16))
 
@@ -949,6 +979,10 @@ def test_a_second_false_alarm_hour_is_scored_apart(tmp_path, capsys):
     assert at["talk_per_hour"] == at["fa2_per_hour"] == row["talk_per_hour"] and at["talk_clips"] == 2
     text = report.read_text()
     assert f"(second hour: {at['fa2_per_hour']:.1f}; everyday talk: {at['talk_per_hour']:.1f})" in text
+    sure = {r["measure"]: r for r in at["intervals"]}   # how sure: the counts behind each figure
+    assert sure["false alarms / h, second hour"]["basis"] == f"{hits} in 0.01 h"
+    assert sure["false alarms / h, first hour"]["low"] == 0.0 and sure["dev set: F1"]["basis"] == "2 clips, 2 words"
+    assert f"| false alarms / h, second hour | {at['fa2_per_hour']:.1f} | {hits} in 0.01 h |" in text
     assert "| false alarms / h | false alarms / h, second hour | false alarms / h, everyday talk | held-out" in text
     fa2 = f"{row['fa2_per_hour']:.1f}"
     assert f"| 0.50 | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | 0.0 | {fa2} | {fa2} |" in text

@@ -93,13 +93,16 @@ def detections_s(probabilities, threshold=params.DEFAULT_THRESHOLD):
     return [step * params.STEP_S for step in chime_steps(probabilities, threshold, params.CHIME_GAP_STEPS)]
 
 
+def clip_events(probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
+    """(hits, false alarms, misses) of each clip: an int array of shape (clips, 3)."""
+    rows = [match_events(detections_s(p, threshold), [e / 1000 for e in ends], params.HIT_BEFORE_S, params.HIT_AFTER_S)
+            for p, ends in zip(probabilities, truths_ms)]
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
 def score_clips(probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
     """Event precision/recall/F1 over clips. ``probabilities``: list of (TY,) arrays; ``truths_ms``: list of lists."""
-    hits = false_alarms = misses = 0
-    for p, ends in zip(probabilities, truths_ms):
-        h, fa, m = match_events(detections_s(p, threshold), [e / 1000 for e in ends],
-                                params.HIT_BEFORE_S, params.HIT_AFTER_S)
-        hits, false_alarms, misses = hits + h, false_alarms + fa, misses + m
+    hits, false_alarms, misses = (int(n) for n in clip_events(probabilities, truths_ms, threshold).sum(axis=0))
     scores = event_scores(hits, false_alarms, misses)
     scores.update(hits=hits, false_alarms=false_alarms, misses=misses, threshold=threshold)
     return scores
@@ -110,6 +113,34 @@ def false_alarms_per_hour(probabilities, threshold=params.DEFAULT_THRESHOLD):
     n = sum(len(detections_s(p, threshold)) for p in probabilities)
     hours = len(probabilities) * params.CLIP_MS / 1000 / 3600
     return n / hours if hours else float("nan")
+
+
+INTERVAL_LEVEL = 0.95      # the intervals' coverage
+BOOTSTRAP_ROUNDS = 2000    # resamples of the clips behind each F1 interval
+
+
+def rate_interval(count, hours, level=INTERVAL_LEVEL):
+    """Exact (Garwood) interval of a rate of events per hour from ``count`` events seen in ``hours``:
+    ``(low, high)``, from the chi-squared quantiles of a Poisson count. It takes the false alarms as
+    independent; clips cut from one recording share its words and its speaker, so read it as the
+    least the uncertainty is."""
+    from scipy.stats import chi2
+    tail = (1 - level) / 2
+    low = chi2.ppf(tail, 2 * count) / 2 if count > 0 else 0.0
+    return float(low) / hours, float(chi2.ppf(1 - tail, 2 * count + 2) / 2) / hours
+
+
+def f1_interval(events, level=INTERVAL_LEVEL, rounds=BOOTSTRAP_ROUNDS, seed=0):
+    """Percentile bootstrap interval of the event F1 over clips: ``events`` is ``clip_events``'s array;
+    each round draws as many clips with replacement and scores their summed events. ``(low, high)``."""
+    events = np.asarray(events).reshape(-1, 3)
+    if not len(events):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    h, fa, m = events[rng.integers(0, len(events), size=(rounds, len(events)))].sum(axis=1).T
+    f1 = np.divide(2 * h, 2 * h + fa + m, out=np.zeros(rounds), where=2 * h + fa + m > 0)  # 2PR / (P + R)
+    tail = (1 - level) / 2
+    return tuple(float(q) for q in np.quantile(f1, [tail, 1 - tail]))
 
 
 def frame_accuracy(probabilities, labels, threshold=params.DEFAULT_THRESHOLD):
@@ -695,6 +726,46 @@ HOURS = (("fa_per_hour", "false alarms / h", "first hour"),
          ("real_per_hour", "false alarms / h, real speech", "real speech"))  # key, column head, short name
 
 
+def interval_rows(at, events, threshold, level=INTERVAL_LEVEL):
+    """How sure the figures at ``threshold`` are: [{"measure", "value", "basis", "low", "high"}].
+    ``events``: [(label, ``clip_events`` array)] of the labelled sets, whose F1 gets a bootstrap
+    interval (``f1_interval``); each no-word hour of ``at``, and each real speaker, a Poisson one
+    (``rate_interval``)."""
+    rows = []
+    for label, ev in events:
+        h, fa, m = (int(n) for n in np.asarray(ev).reshape(-1, 3).sum(axis=0))
+        low, high = f1_interval(ev, level)
+        rows.append({"measure": f"{label}: F1", "value": event_scores(h, fa, m)["f1"],
+                     "basis": f"{len(ev)} clips, {h + m} words", "low": low, "high": high})
+    hours = [(name, at[key], at[key.replace("per_hour", "clips")] * params.CLIP_MS / 3.6e6)
+             for key, _, name in HOURS if at.get(key) is not None]
+    hours += [(f"real speech, {r['speaker']}", r["per_hour"][threshold], r["hours"])
+              for r in at.get("real_by_speaker", []) if r["speaker"] != "all" and threshold in r["per_hour"]]
+    for name, rate, h in hours:
+        count = int(round(rate * h))
+        low, high = rate_interval(count, h, level)
+        rows.append({"measure": f"false alarms / h, {name}", "value": rate,
+                     "basis": f"{count} in {h:.2f} h", "low": low, "high": high})
+    return rows
+
+
+def interval_lines(rows, threshold, level=INTERVAL_LEVEL):
+    """A Markdown table of ``interval_rows``, with a title and what the intervals assume."""
+    pct = f"{100 * level:g} %"
+    lines = [f"## How sure the figures at {threshold:.2f} are", "",
+             f"{pct} intervals. F1: a percentile bootstrap over the clips ({BOOTSTRAP_ROUNDS} resamples, seed 0). "
+             "False alarms per hour: the exact Poisson interval of the count, which takes the false alarms as "
+             "independent; clips cut from one recording share its words and speaker, so read it as the least "
+             "the uncertainty is. Two models scored on the same clips differ by less than their intervals "
+             "suggest (the clips are shared): compare them on the same clips, threshold by threshold.", "",
+             f"| measure | value | from | {pct} interval |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        fmt = ".3f" if r["measure"].endswith("F1") else ".1f"
+        lines.append(f"| {r['measure']} | {r['value']:{fmt}} | {r['basis']} | "
+                     f"{r['low']:{fmt}} to {r['high']:{fmt}} |")
+    return lines + [""]
+
+
 def _hours(rows):
     """The no-word hours a table shows: the first always, the others where any row has them."""
     return [k for k, _, _ in HOURS if k == "fa_per_hour" or any(r.get(k) is not None for r in rows)]
@@ -804,8 +875,9 @@ def write_report(args, at, rows, names, truths):
     hours = _hours([at])
     extras = list(at.get("extra", {}))
     lines += [f"- frame accuracy {at['frame_accuracy']:.3f}; a model that never fires scores "
-              f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", "",
-              "## Threshold sweep", "", "| threshold | precision | recall | F1 | " + _hour_heads(hours)
+              f"{at['all_zeros_accuracy']:.3f}, which is why accuracy is not the measure", ""]
+    lines += interval_lines(at["intervals"], args.threshold) if at.get("intervals") else []
+    lines += ["## Threshold sweep", "", "| threshold | precision | recall | F1 | " + _hour_heads(hours)
               + " | held-out engine F1 |" + "".join(f" {x} F1 |" for x in extras),
               "| --- | --- | --- | --- |" + " --- |" * (len(hours) + len(extras)) + " --- |"]
     for r in rows:
@@ -999,6 +1071,10 @@ def main(argv=None):
     for label, _, _, _, x_truths, x_probs in extras:
         at["extra"][label] = score_clips(x_probs, x_truths, args.threshold)
         at["extra"][label].update(clips=len(x_truths), activates=sum(len(t) for t in x_truths))
+    events = [("dev set", clip_events(dev_probs, truths, args.threshold))]
+    events += [] if engine is None else [("held-out engine", clip_events(engine[0], engine[1], args.threshold))]
+    events += [(label, clip_events(x_probs, x_truths, args.threshold)) for label, _, _, _, x_truths, x_probs in extras]
+    at["intervals"] = interval_rows(at, events, args.threshold)
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
@@ -1059,6 +1135,8 @@ def main(argv=None):
             print(f"{label}: precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f} "
                   f"({e['clips']} clips, {e['activates']} activates)")
         print(f"frame accuracy {at['frame_accuracy']:.3f} (never firing would score {at['all_zeros_accuracy']:.3f})")
+        print(f"how sure ({100 * INTERVAL_LEVEL:g} % intervals; the report says how they are made):")
+        print("\n".join(interval_lines(at["intervals"], args.threshold)[4:-1]))
         for r in at.get("levels", []):
             print(f"clip level {_level_name(r['level'])}: " + ", ".join(
                 f"{k} F1 {v['f1']:.3f}" for k, v in r.items() if k != "level"))
