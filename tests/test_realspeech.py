@@ -71,6 +71,21 @@ def test_prompts_are_joined_and_cut_into_10_s_clips_without_the_word(sounds, tmp
     x, _ = soundfile.read(tmp_path / "real" / "en-allison-0000.wav")
     spectrum = np.abs(np.fft.rfft(x[:params.SAMPLE_RATE * 2]))
     assert abs(np.argmax(spectrum) / 2 - 300) < 3
+    # where each prompt's speech lies: its own length (the fixture's), a pause of GAP_S after it, and
+    # one that runs over the clip's end goes on in the next clip, 10 s earlier there
+    lengths = {"added.g722": 3.1, "goodbye.g722": 4.2, "1.g722": 6.0, "vm-intro.g722": 8.0}
+    spans = realspeech.clip_spans(str(tmp_path / "real"))
+    for r in rows:
+        assert len(spans[r["clip"]]) == len(r["prompts"].split())
+    en = [(name, span) for r in rows[:2] for name, span in zip(r["prompts"].split(), spans[r["clip"]])]
+    assert en[0] == ("added.g722", (0.0, pytest.approx(3.1, abs=0.01)))
+    for name, (a, b) in en:
+        assert b - a == pytest.approx(lengths[name], abs=0.02)
+    first, second = list(zip(rows[0]["prompts"].split(), spans[rows[0]["clip"]])), \
+        list(zip(rows[1]["prompts"].split(), spans[rows[1]["clip"]]))
+    gaps = [first[i + 1][1][0] - first[i][1][1] for i in range(len(first) - 1)]
+    assert all(realspeech.GAP_S[0] - 0.01 <= g <= realspeech.GAP_S[1] + 0.01 for g in gaps)
+    assert second[0][0] == first[-1][0] and second[0][1][0] == pytest.approx(first[-1][1][0] - 10, abs=0.011)
 
 
 def test_the_same_seed_writes_the_same_files_and_another_seed_other_pauses(sounds, tmp_path):
@@ -177,9 +192,12 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
         shutil.copy(ROOT / "raw_data" / "dev" / name, real / f"en-allison-{i:04d}.wav")   # each holds the word
         streamkit.quiet_clip(real / f"it-carlo-{i:04d}.wav", 200.0 + 100 * i)   # no speech, no word
     (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": [4292]}))
-    (real / "manifest.csv").write_text("clip,speaker,language,package,prompts\n"
-                                       "en-allison-0000.wav,en-allison,English (US),p,demo-instruct.g722 added.g722\n"
-                                       "en-allison-0001.wav,en-allison,English (US),p,no-such-prompt.g722\n")
+    # the first clip's manifest says where its prompts lie: "added" holds the word (it ends at 5.25 s);
+    # the second's, as a set made before spans were recorded, does not
+    (real / "manifest.csv").write_text("clip,speaker,language,package,prompts,spans_s\n"
+                                       "en-allison-0000.wav,en-allison,English (US),p,demo-instruct.g722 added.g722,"
+                                       "-1.00:2.00 4.40:6.20\n"
+                                       "en-allison-0001.wav,en-allison,English (US),p,no-such-prompt.g722,\n")
     report = tmp_path / "EVAL.md"
     assert evaluate.main(["--model", str(ROOT / "models" / "model.weights.h5"), "--dev", str(dev), "--real", str(real),
                           "--json", "--report", str(report)]) == 0
@@ -205,6 +223,12 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     assert [p for p, _ in fires["en-allison-0000.wav"]["prompts"]] == ["demo-instruct.g722", "added.g722"]
     assert fires["en-allison-0001.wav"]["prompts"] == [["no-such-prompt.g722", ""]]
     assert "## Real speech: where it fires" in text and "| en-allison-0001.wav |" in text
+    # each detection by the word is placed in the prompt that holds it, this far into it
+    first = fires["en-allison-0000.wav"]
+    assert first["fired_in"] == [[["added.g722", pytest.approx(t - 4.4, abs=0.006), 1.8]] for t in first["at_s"]]
+    assert fires["en-allison-0001.wav"]["fired_in"] == [[] for _ in fires["en-allison-0001.wav"]["at_s"]]
+    assert f"at {first['at_s'][-1]:.1f}: {first['at_s'][-1] - 4.4:.1f} s into `added.g722`" in text
+    assert "| en-allison-0001.wav | " in text and " | `no-such-prompt.g722` |" in text
     if os.path.exists(realspeech.texts_file("en")):
         assert fires["en-allison-0000.wav"]["prompts"][1][1] == "Added."
     assert evaluate.main(["--dev", str(dev), "--real", str(tmp_path / "none")]) == 1
@@ -354,3 +378,15 @@ def test_mean_model_averages_the_members_and_is_scored_by_evaluate_itself(tmp_pa
     assert [r["f1"] for r in one["sweep"]] == [r["f1"] for r in two["sweep"]]
     missing = subprocess.run(script + [a, str(tmp_path / "none.h5"), "--", "--json"], capture_output=True, text=True)
     assert missing.returncode != 0 and "none.h5: no such model file" in missing.stderr
+
+
+def test_where_it_fires_says_into_or_after_the_end_of_each_prompt():
+    """A detection 0.7 s after a 1.8-s prompt ended is said so, not "2.5 s into" it; the next prompt,
+    0.3 s in, is named beside it; a row without spans lists the clip's prompts."""
+    rows = [{"clip": "en-allison-0001.wav", "at_s": [8.1], "prompts": [["a.g722", "The conference."], ["b.g722", ""]],
+             "fired_in": [[["a.g722", 2.5, 1.8], ["b.g722", 0.3, 4.0]]]},
+            {"clip": "en-allison-0002.wav", "at_s": [1.0], "prompts": [["c.g722", ""]], "fired_in": [[]]}]
+    lines = evaluate.real_fire_lines(rows, 0.5)
+    assert ("| en-allison-0001.wav | 8.1 | at 8.1: 0.7 s after the end of `a.g722` \"The conference.\", "
+            "0.3 s into `b.g722` |") in lines
+    assert "| en-allison-0002.wav | 1.0 | `c.g722` |" in lines

@@ -440,31 +440,47 @@ def real_lines(rows):
 
 
 def real_fires(folder, names, probabilities, threshold=params.DEFAULT_THRESHOLD):
-    """Each real-speech clip the model fires in: [{"clip", "at_s": [times], "prompts": [(file, text)]}],
-    in clip order; the prompts (and their texts, where the language's package lists them) come from the
-    folder's manifest (``realspeech.clip_prompts``), so a reader can see which words it fired on."""
-    from triggerword.realspeech import clip_prompts
-    prompts = clip_prompts(folder)
+    """Each real-speech clip the model fires in: [{"clip", "at_s": [times], "prompts": [(file, text)],
+    "fired_in": [[(file, s into it, its length in s)] for each time]}], in clip order. The prompts (and their texts, where
+    the language's package lists them) come from the folder's manifest (``realspeech.clip_prompts``).
+    A detection at t would be a hit for a word ending from ``HIT_AFTER_S`` before t to ``HIT_BEFORE_S``
+    after it, so it "fired in" each prompt whose speech (``realspeech.clip_spans``) overlaps that
+    stretch, t being that many seconds into the prompt; empty where the manifest has no spans."""
+    from triggerword.realspeech import clip_prompts, clip_spans
+    prompts, spans = clip_prompts(folder), clip_spans(folder)
     rows = []
     for name, p in zip(names, probabilities):
-        times = detections_s(p, threshold)
+        times = [round(float(t), 2) for t in detections_s(p, threshold)]
         if len(times):
-            rows.append({"clip": name, "at_s": [round(float(t), 2) for t in times],
-                         "prompts": [list(x) for x in prompts.get(name, [])]})
+            held = list(zip(prompts.get(name, []), spans.get(name, [])))
+            rows.append({"clip": name, "at_s": times, "prompts": [list(x) for x in prompts.get(name, [])],
+                         "fired_in": [[[file, round(t - a, 2), round(b - a, 2)] for (file, _), (a, b) in held
+                                       if a < t + params.HIT_BEFORE_S and b > t - params.HIT_AFTER_S] for t in times]})
     return rows
 
 
 def real_fire_lines(rows, threshold, text_chars=120):
     """A Markdown table of ``real_fires``, with a title, ending in a blank line."""
     lines = ["## Real speech: where it fires", "",
-             f"Each clip of real speech the model fires in at {threshold:.2f}, when it fires (s from the clip's "
-             "start) and the prompts the clip joins, with what they say where the language's package lists "
-             "it. A clip holds several prompts and the times are not aligned to them, so which word fired is "
-             "for the reader to judge.", "",
-             "| clip | fires at, s | prompts in the clip |", "| --- | --- | --- |"]
+             f"Each clip of real speech the model fires in at {threshold:.2f}: when it fires (s from the clip's "
+             f"start) and in which prompt, with what the prompt says where the language's package lists it. A "
+             f"detection counts as a hit up to {params.HIT_AFTER_S:g} s after a word ends, so the word it fired "
+             f"on ended within {params.HIT_AFTER_S:g} s before the time given (a fire near the end of one prompt "
+             "and the start of the next names both). Clips of a set made before the manifest recorded where each "
+             "prompt lies list every prompt in the clip instead.", "",
+             "| clip | fires at, s | in |", "| --- | --- | --- |"]
     for r in rows:
-        said = "; ".join(f"`{name}`" + (f" \"{_short(text, text_chars)}\"" if text else "") for name, text in r["prompts"])
-        lines.append(f"| {r['clip']} | {', '.join(f'{t:.1f}' for t in r['at_s'])} | {said.replace('|', '/')} |")
+        texts = dict((name, text) for name, text in r["prompts"])
+
+        def said(name):
+            return f"`{name}`" + (f" \"{_short(texts[name], text_chars)}\"" if texts.get(name) else "")
+        if any(r.get("fired_in") or []):
+            where = "; ".join(f"at {t:.1f}: " + ", ".join(
+                f"{into:.1f} s into {said(name)}" if into <= length else f"{into - length:.1f} s after the end of {said(name)}"
+                for name, into, length in fired) for t, fired in zip(r["at_s"], r["fired_in"]))
+        else:
+            where = "; ".join(said(name) for name, _ in r["prompts"])
+        lines.append(f"| {r['clip']} | {', '.join(f'{t:.1f}' for t in r['at_s'])} | {where.replace('|', '/')} |")
     if not rows:
         lines.append("| (none) | | |")
     return lines + [""]

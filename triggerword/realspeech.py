@@ -5,7 +5,8 @@ recordings of real people (studio voice talents), installed by Debian packages, 
 and nothing of them is kept in this repository. ``triggerword realspeech`` joins each speaker's
 prompts end to end, in file-name order with a pause of 0.15 to 0.6 s (seeded) between them, and cuts
 the result into 10-s clips named ``<speaker>-NNNN.wav`` (44,100 Hz, 16-bit; the last, shorter piece
-is dropped), with a ``manifest.csv`` naming the prompts in each clip. ``triggerword evaluate --real
+is dropped), with a ``manifest.csv`` naming the prompts in each clip and where each one's speech lies
+in it (``spans_s``, start:end in seconds). ``triggerword evaluate --real
 DIR`` counts the false alarms in them, per hour and per speaker.
 
     triggerword realspeech [--out cache/real] [--speakers en-allison ...] [--sounds /usr/share/asterisk/sounds]
@@ -104,7 +105,8 @@ def to_rate(x, rate):
 
 
 def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
-    """The 10-s clips of one speaker: [(int16 samples, [prompt file names])]."""
+    """The 10-s clips of one speaker: [(int16 samples, [prompt file names], [(start s, end s) of each
+    prompt's speech, from the clip's start: below 0 or past 10 where it runs over the clip's edge])]."""
     from td_utils import AudioFileError
     files = prompt_files(sounds, speaker)
     rng = np.random.default_rng([seed, zlib.crc32(speaker.encode())])
@@ -114,14 +116,14 @@ def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
         if progress:
             from tqdm import tqdm
             decoded = tqdm(decoded, total=len(files), desc=speaker, unit="prompt", leave=False)
-        pieces, owners = [], []   # owners: (start sample, prompt name) of each piece of speech
+        pieces, owners = [], []   # owners: (start sample, end sample, prompt name) of each piece of speech
         at = 0
         for path, gap, got in zip(files, gaps, decoded):
             if isinstance(got, Exception):
                 warn(f"warning: skipped {got}")
                 continue
             x = to_rate(*got)
-            owners.append((at, path.name))
+            owners.append((at, at + len(x), path.name))
             pieces += [x, np.zeros(int(round(gap * params.SAMPLE_RATE)))]
             at += len(x) + len(pieces[-1])
     if not pieces:
@@ -130,12 +132,12 @@ def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
     peak = np.max(np.abs(y)) or 1.0
     y = np.round(y / max(peak, 1.0) * 32767).astype(np.int16)   # only scaled down where a decoder overshot 1.0
     n, clips = len(y) // params.CLIP_SAMPLES, []
-    starts = np.array([s for s, _ in owners])
-    ends = np.append(starts[1:], len(y))
+    ends = [s for s, _, _ in owners[1:]] + [len(y)]   # a prompt's share of the clips runs to the next one's start
     for i in range(n):
         lo, hi = i * params.CLIP_SAMPLES, (i + 1) * params.CLIP_SAMPLES
-        names = [name for (s, name), e in zip(owners, ends) if s < hi and e > lo]
-        clips.append((y[lo:hi], names))
+        held = [(name, ((s - lo) / params.SAMPLE_RATE, (e - lo) / params.SAMPLE_RATE))
+                for (s, e, name), share_end in zip(owners, ends) if s < hi and share_end > lo]
+        clips.append((y[lo:hi], [name for name, _ in held], [span for _, span in held]))
     return clips
 
 
@@ -188,13 +190,13 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
             continue
         clips = speaker_clips(sounds, s, seed, warn, progress)
         counts[s] = len(clips)
-        for i, (x, names) in enumerate(clips):
+        for i, (x, names, spans) in enumerate(clips):
             name = f"{s}-{i:04d}.wav"
             soundfile.write(work / name, x, params.SAMPLE_RATE, subtype="PCM_16")
             rows.append({"clip": name, "speaker": s, "language": SPEAKERS[s][3], "package": SPEAKERS[s][2],
-                         "prompts": " ".join(names)})
+                         "prompts": " ".join(names), "spans_s": " ".join(f"{a:.2f}:{b:.2f}" for a, b in spans)})
     with open(work / MANIFEST, "w", newline="") as f:
-        w = csv.DictWriter(f, ["clip", "speaker", "language", "package", "prompts"])
+        w = csv.DictWriter(f, ["clip", "speaker", "language", "package", "prompts", "spans_s"])
         w.writeheader()
         w.writerows(rows)
     if out.exists():
@@ -339,6 +341,18 @@ def prompt_texts(lang, path=None):
         if sep and name and not name.startswith(";") and " " not in name:
             texts[name] = text.strip()
     return texts
+
+
+def clip_spans(folder):
+    """{clip file name: [(start s, end s)] of each prompt's speech, in ``clip_prompts``'s order} from
+    ``folder``'s manifest; clips of a manifest written before it recorded them (no ``spans_s``) are left out."""
+    try:
+        with open(os.path.join(folder, MANIFEST), newline="") as f:
+            rows = list(csv.DictReader(f))
+        return {row["clip"]: [tuple(float(t) for t in span.split(":")) for span in row["spans_s"].split()]
+                for row in rows if row.get("spans_s") and len(row["spans_s"].split()) == len(row["prompts"].split())}
+    except (OSError, ValueError, KeyError, AttributeError, csv.Error):
+        return {}
 
 
 def clip_prompts(folder):
