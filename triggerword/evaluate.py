@@ -441,8 +441,9 @@ def real_lines(rows):
 
 def real_fires(folder, names, probabilities, threshold=params.DEFAULT_THRESHOLD):
     """Each real-speech clip the model fires in: [{"clip", "at_s": [times], "prompts": [(file, text)],
-    "fired_in": [[(file, s into it, its length in s)] for each time]}], in clip order. The prompts (and their texts, where
-    the language's package lists them) come from the folder's manifest (``realspeech.clip_prompts``).
+    "fired_in": [[(file, s into it, its length in s)] for each time]}], in clip order. The prompts (and
+    their texts, where the language's package lists them) come from the folder's manifest
+    (``realspeech.clip_prompts``).
     A detection at t would be a hit for a word ending from ``HIT_AFTER_S`` before t to ``HIT_BEFORE_S``
     after it, so it "fired in" each prompt whose speech (``realspeech.clip_spans``) overlaps that
     stretch, t being that many seconds into the prompt; empty where the manifest has no spans."""
@@ -772,8 +773,9 @@ def interval_lines(rows, threshold, level=INTERVAL_LEVEL):
              f"{pct} intervals. F1: a percentile bootstrap over the clips ({BOOTSTRAP_ROUNDS} resamples, seed 0). "
              "False alarms per hour: the exact Poisson interval of the count, which takes the false alarms as "
              "independent; clips cut from one recording share its words and speaker, so read it as the least "
-             "the uncertainty is. Two models scored on the same clips differ by less than their intervals "
-             "suggest (the clips are shared): compare them on the same clips, threshold by threshold.", "",
+             "the uncertainty is. A difference between two models scored on the same clips is surer than "
+             "these intervals make it look, since the clips are shared: compare such models threshold by "
+             "threshold on those clips (`scripts/equal_real.py`).", "",
              f"| measure | value | from | {pct} interval |", "| --- | --- | --- | --- |"]
     for r in rows:
         fmt = ".3f" if r["measure"].endswith("F1") else ".1f"
