@@ -102,7 +102,12 @@ def clip_events(probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
 
 def score_clips(probabilities, truths_ms, threshold=params.DEFAULT_THRESHOLD):
     """Event precision/recall/F1 over clips. ``probabilities``: list of (TY,) arrays; ``truths_ms``: list of lists."""
-    hits, false_alarms, misses = (int(n) for n in clip_events(probabilities, truths_ms, threshold).sum(axis=0))
+    return score_events(clip_events(probabilities, truths_ms, threshold), threshold)
+
+
+def score_events(events, threshold=params.DEFAULT_THRESHOLD):
+    """``score_clips`` of clips whose ``clip_events`` are already counted."""
+    hits, false_alarms, misses = (int(n) for n in np.asarray(events).reshape(-1, 3).sum(axis=0))
     scores = event_scores(hits, false_alarms, misses)
     scores.update(hits=hits, false_alarms=false_alarms, misses=misses, threshold=threshold)
     return scores
@@ -1070,7 +1075,10 @@ def main(argv=None):
         extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], x_probs))
     rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs,
                  extras=[(x[0], x[5], x[4]) for x in extras], real_probs=real_probs)
-    at = score_clips(dev_probs, truths, args.threshold)
+    events = [("dev set", clip_events(dev_probs, truths, args.threshold))]   # each clip's counts, for the intervals
+    events += [] if engine is None else [("held-out engine", clip_events(engine[0], engine[1], args.threshold))]
+    events += [(label, clip_events(x_probs, x_truths, args.threshold)) for label, _, _, _, x_truths, x_probs in extras]
+    at = score_events(events[0][1], args.threshold)
     at["fa_per_hour"] = false_alarms_per_hour(fa_probs, args.threshold) if fa_probs is not None else None
     at["fa_clips"] = 0 if fa_probs is None else len(fa_probs)
     at["fa2_per_hour"] = false_alarms_per_hour(fa2_probs, args.threshold) if fa2_probs is not None else None
@@ -1082,16 +1090,11 @@ def main(argv=None):
     if real_probs is not None:
         at["real_by_speaker"] = real_by_speaker(real_names, real_probs)
         at["real_fires"] = real_fires(args.real, real_names, real_probs, args.threshold)
+    def scored(ev, truths_ms):
+        return dict(score_events(ev, args.threshold), clips=len(truths_ms), activates=sum(len(t) for t in truths_ms))
     if engine is not None:
-        at["engine"] = score_clips(engine[0], engine[1], args.threshold)
-        at["engine"].update(clips=len(engine[1]), activates=sum(len(t) for t in engine[1]))
-    at["extra"] = {}
-    for label, _, _, _, x_truths, x_probs in extras:
-        at["extra"][label] = score_clips(x_probs, x_truths, args.threshold)
-        at["extra"][label].update(clips=len(x_truths), activates=sum(len(t) for t in x_truths))
-    events = [("dev set", clip_events(dev_probs, truths, args.threshold))]
-    events += [] if engine is None else [("held-out engine", clip_events(engine[0], engine[1], args.threshold))]
-    events += [(label, clip_events(x_probs, x_truths, args.threshold)) for label, _, _, _, x_truths, x_probs in extras]
+        at["engine"] = scored(events[1][1], engine[1])
+    at["extra"] = {label: scored(ev, x[4]) for (label, ev), x in zip(events[len(events) - len(extras):], extras)}
     at["intervals"] = interval_rows(at, events, args.threshold)
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
