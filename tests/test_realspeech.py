@@ -236,6 +236,41 @@ def test_evaluate_scores_real_speech_apart_and_by_speaker(tmp_path, capsys):
     assert len(err) == 1 and "none: no such folder" in err[0] and "triggerword realspeech --out" in err[0]
 
 
+def test_prompt_tallies_share_out_each_clip_and_its_false_alarms(tmp_path):
+    """Each clip's 10 s go to its prompts, from each one's start to the next one's (the first's from the
+    clip's start), and each detection to the prompt whose share holds it; a clip without spans is left
+    out. In all, a prompt of one name is one group in every set, and only rows whose clips are all
+    covered get the second interval."""
+    (tmp_path / "manifest.csv").write_text(
+        "clip,speaker,language,package,prompts,spans_s\n"
+        "en-allison-0000.wav,en-allison,English (US),p,a.g722 b.g722,-1.00:2.00 4.40:6.20\n"
+        "en-allison-0001.wav,en-allison,English (US),p,b.g722 c.g722,-3.00:1.00 2.00:9.00\n"
+        "fr-june-0000.wav,fr-june,French (Canada),p,b.g722,0.50:8.00\n"
+        "it-carlo-0000.wav,it-carlo,Italian,p,a.g722,\n")
+    names = ["en-allison-0000.wav", "en-allison-0001.wav", "fr-june-0000.wav", "it-carlo-0000.wav"]
+    fires = [{"clip": "en-allison-0000.wav", "at_s": [1.0, 5.0, 9.9]}, {"clip": "en-allison-0001.wav", "at_s": [0.5, 1.5, 2.5]},
+             {"clip": "it-carlo-0000.wav", "at_s": [3.0]}]
+    tallies = evaluate.prompt_tallies(str(tmp_path), names, fires)
+    assert tallies == {"en-allison": {"a": [1, pytest.approx(4.4)], "b": [4, pytest.approx(7.6)], "c": [1, pytest.approx(8.0)]},
+                       "fr-june": {"b": [0, pytest.approx(10.0)]}}
+    at = {"real_per_hour": 7 * 3600 / 40, "real_clips": 4, "real_by_speaker": [
+        {"speaker": "en-allison", "hours": 20 / 3600, "per_hour": {0.5: 6 * 3600 / 20}},
+        {"speaker": "fr-june", "hours": 10 / 3600, "per_hour": {0.5: 0.0}},
+        {"speaker": "it-carlo", "hours": 10 / 3600, "per_hour": {0.5: 3600 / 10}}]}
+    rows = {r["measure"]: r for r in evaluate.interval_rows(at, [], 0.5, tallies=tallies)}
+    en, fr = rows["false alarms / h, real speech, en-allison"], rows["false alarms / h, real speech, fr-june"]
+    assert en["prompts"] == 3 and en["prompts_low"] < en["value"] < en["prompts_high"]
+    assert fr["prompts"] == 1 and (fr["prompts_low"], fr["prompts_high"]) == (0.0, 0.0)
+    assert "prompts" not in rows["false alarms / h, real speech, it-carlo"]   # its clip has no spans
+    assert "prompts" not in rows["false alarms / h, real speech"]           # nor, so, has the set in all
+    del at["real_by_speaker"][2]
+    at.update(real_per_hour=6 * 3600 / 30, real_clips=3)
+    rows = {r["measure"]: r for r in evaluate.interval_rows(at, [], 0.5, tallies=tallies)}
+    assert rows["false alarms / h, real speech"]["prompts"] == 3   # a, b (in both sets) and c
+    text = "\n".join(evaluate.interval_lines(list(rows.values()), 0.5))
+    assert "| resampling prompts |" in text and "(3 prompts) |" in text
+
+
 def fake_stamps(root):
     """A stand-in stamp tree: 4 French and 2 Spanish descriptions (tones at 44.1 and 22.05 kHz, stereo and
     mono), one English one without a language suffix, one whose name holds "activ", and a stamp's own

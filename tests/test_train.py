@@ -620,6 +620,23 @@ def test_f1_interval_bootstraps_over_clips():
     assert f1_interval(mixed, seed=1) != (low, high)
 
 
+def test_grouped_rate_interval_resamples_whole_groups():
+    """Groups that each hold the same rate leave no doubt; ten false alarms in one of a hundred prompts
+    make a far wider interval than ten spread over ten prompts (and than the Poisson one, which cannot
+    tell the two apart), reaching down to no false alarms at all."""
+    from triggerword.evaluate import grouped_rate_interval, rate_interval
+    assert grouped_rate_interval([(1, 100.0)] * 50) == pytest.approx((36.0, 36.0))
+    bunched = [(10, 36.0)] + [(0, 36.0)] * 99       # 1 h in all, 10 false alarms in one prompt
+    spread = [(1, 36.0)] * 10 + [(0, 36.0)] * 90
+    low_b, high_b = grouped_rate_interval(bunched)
+    low_s, high_s = grouped_rate_interval(spread)
+    assert low_b == 0.0 and high_b >= 25.0           # the prompt left out of 37 % of resamples, in 3 copies of 8 %
+    assert 2.0 <= low_s < 10.0 < high_s <= 20.0      # near the Poisson interval of 10: 4.8 to 18.4
+    assert high_b - low_b > 1.5 * (high_s - low_s) and rate_interval(10, 1.0)[0] > 4.0
+    assert grouped_rate_interval(spread) == (low_s, high_s) != grouped_rate_interval(spread, seed=1)
+    assert all(np.isnan(grouped_rate_interval([])))
+
+
 def write_wav(path, samples):
     wavfile.write(path, SR, np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16))
 
