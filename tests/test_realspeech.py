@@ -390,6 +390,34 @@ def test_equal_real_reads_the_control_at_the_runs_real_false_alarms(tmp_path):
     assert "fa  20 (control  20)" in out[1] and "dev 0.890 (+0.000)" in out[1]
 
 
+def test_games_real_joins_each_voice_into_clips_that_name_their_lines():
+    """scripts/games_real.py: a voice's lines, joined with pauses of realspeech.GAP_S, cut into whole
+    10-s clips; each line's stretch runs from its start to the next line's, and they tile each clip."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("games_real", ROOT / "scripts" / "games_real.py")
+    games_real = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(games_real)
+    sr = params.SAMPLE_RATE
+    lines = [(f"line{i}", np.full(int((1.0 + 0.5 * (i % 3)) * sr), 0.04 * (i + 1))) for i in range(20)]
+    clips = games_real.voice_clips("test-voice", lines)
+    speech = sum(len(x) for _, x in lines) / sr       # 29.5 s, and 19 or 20 pauses of 0.15-0.6 s
+    assert len(clips) == 3 and all(len(y) == params.CLIP_SAMPLES for y, _ in clips)
+    assert clips[0][1][0][:2] == ("line0", 0.0) and clips[0][0][0] == pytest.approx(0.04, abs=1e-4)
+    for y, held in clips:
+        assert held[0][1] <= 0.0 and held[-1][2] >= 10.0   # the clip is covered from its start to its end
+        for (_, _, end), (_, start, _) in zip(held, held[1:]):
+            assert end == pytest.approx(start)            # stretch after stretch, no gap or overlap
+        for name, start, end in held:
+            i = int(name[4:])
+            length = len(lines[i][1]) / sr
+            if 0 <= start and end <= 10:                  # the line, then its pause
+                assert 0.15 - 1e-4 <= end - start - length <= 0.6 + 1e-4
+            if 0 <= start < 9.99:                           # the line's samples lie where its stretch starts
+                assert y[int(round(start * sr)) + 10] == pytest.approx(0.04 * (i + 1), abs=1e-4)
+    assert sum(1 for _, held in clips for name, s, _ in held if s >= 0) <= 20
+    assert games_real.voice_clips("test-voice", lines)[1][1] == clips[1][1]    # the pauses are seeded
+
+
 def test_mean_model_averages_the_members_and_is_scored_by_evaluate_itself(tmp_path):
     """scripts/mean_model.py: the joined model's output is the mean of its members' (two different
     models), and a model averaged with itself is scored exactly as ``triggerword evaluate`` scores it."""
