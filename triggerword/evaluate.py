@@ -793,14 +793,13 @@ def interval_rows(at, events, threshold, level=INTERVAL_LEVEL, tallies=None):
     whose clips it covers whole gets a second interval, resampling prompts (``grouped_rate_interval``,
     the prompts of one name in every set one group in "real speech"), as "prompts_low" and
     "prompts_high"."""
-    groups = {}
-    if tallies:
-        for speaker, tally in tallies.items():
-            groups[f"real speech, {speaker}"] = list(tally.values())
-            for stem, (n, seconds) in tally.items():
-                total = groups.setdefault("real speech", {}).setdefault(stem, [0, 0.0])
-                total[0], total[1] = total[0] + n, total[1] + seconds
-        groups["real speech"] = list(groups.get("real speech", {}).values())
+    groups, merged = {}, {}
+    for speaker, tally in (tallies or {}).items():
+        groups[f"real speech, {speaker}"] = list(tally.values())
+        for stem, (n, seconds) in tally.items():
+            total = merged.setdefault(stem, [0, 0.0])
+            total[0], total[1] = total[0] + n, total[1] + seconds
+    groups["real speech"] = list(merged.values())
     rows = []
     for label, ev in events:
         h, fa, m = (int(n) for n in np.asarray(ev).reshape(-1, 3).sum(axis=0))
@@ -1160,8 +1159,8 @@ def main(argv=None):
     if engine is not None:
         at["engine"] = scored(events[1][1], engine[1])
     at["extra"] = {label: scored(ev, x[4]) for (label, ev), x in zip(events[len(events) - len(extras):], extras)}
-    at["intervals"] = interval_rows(at, events, args.threshold, tallies=real_probs is not None and
-                                    prompt_tallies(args.real, real_names, at["real_fires"]))
+    tallies = prompt_tallies(args.real, real_names, at["real_fires"]) if real_probs is not None else None
+    at["intervals"] = interval_rows(at, events, args.threshold, tallies=tallies)
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
