@@ -269,6 +269,11 @@ def test_prompt_tallies_share_out_each_clip_and_its_false_alarms(tmp_path):
     assert rows["false alarms / h, real speech"]["prompts"] == 3   # a, b (in both sets) and c
     text = "\n".join(evaluate.interval_lines(list(rows.values()), 0.5))
     assert "| resampling prompts |" in text and "(3 prompts) |" in text
+    # the prompts that fire most, over every set: "b" 4 times in 7.6 + 10 s, all in English
+    assert evaluate.prompt_rows(tallies) == [{"prompt": "b", "fires": 4, "sets": {"en-allison": 4}, "seconds": 17.6}]
+    assert [r["prompt"] for r in evaluate.prompt_rows(tallies, least=1)] == ["b", "a", "c"]
+    assert "| `b` | 4 | en-allison 4 | 18 | 818 |" in "\n".join(evaluate.prompt_lines(evaluate.prompt_rows(tallies), 0.5))
+    assert "| (none) |" in "\n".join(evaluate.prompt_lines([], 0.5))
 
 
 def fake_stamps(root):

@@ -502,6 +502,41 @@ def prompt_tallies(folder, names, fires):
     return out
 
 
+def prompt_rows(tallies, least=2):
+    """The prompts that account for ``least`` or more false alarms in all the sets, most first:
+    [{"prompt", "fires", "sets": {speaker: fires}, "seconds"}], from ``prompt_tallies``."""
+    merged = {}
+    for speaker, tally in sorted(tallies.items()):
+        for stem, (n, seconds) in tally.items():
+            row = merged.setdefault(stem, {"prompt": stem, "fires": 0, "sets": {}, "seconds": 0.0})
+            row["fires"] += n
+            row["seconds"] = round(row["seconds"] + seconds, 2)
+            if n:
+                row["sets"][speaker] = n
+    return sorted((r for r in merged.values() if r["fires"] >= least), key=lambda r: (-r["fires"], r["prompt"]))
+
+
+def prompt_lines(rows, threshold, text_chars=90):
+    """A Markdown table of ``prompt_rows``, with a title and the English text where it is installed."""
+    from triggerword.realspeech import prompt_texts
+    texts = prompt_texts("en")
+    lines = ["## Real speech: the prompts it fires in most", "",
+             f"The messages that hold two or more of the false alarms at {threshold:.2f}, counted over every set "
+             "that reads them (a message has one file name in every language), with the time they fill in all, "
+             "their rate an hour, and what the English one says where the list is installed. A message that fires in several "
+             "voices and languages is what the model takes for the word, not what one speaker does.", "",
+             "| prompt | false alarms | in | s in the clips | an hour | says (English) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        sets = ", ".join(f"{s} {n}" for s, n in r["sets"].items())
+        text = _short(texts.get(r["prompt"], ""), text_chars).replace("|", "/")
+        rate = r["fires"] * 3600 / r["seconds"] if r["seconds"] else float("nan")
+        lines.append(f"| `{r['prompt']}` | {r['fires']} | {sets} | {r['seconds']:.0f} | {rate:.0f} | {text} |")
+    if not rows:
+        lines.append("| (none) | | | | | |")
+    return lines + [""]
+
+
 def real_fire_lines(rows, threshold, text_chars=120):
     """A Markdown table of ``real_fires``, with a title, ending in a blank line."""
     lines = ["## Real speech: where it fires", "",
@@ -1001,6 +1036,8 @@ def write_report(args, at, rows, names, truths):
     if at.get("real_by_speaker"):
         lines += [""] + real_lines(at["real_by_speaker"])[:-1]
         lines += [""] + real_fire_lines(at.get("real_fires", []), args.threshold)[:-1]
+        if at.get("real_prompts") is not None:
+            lines += [""] + prompt_lines(at["real_prompts"], args.threshold)[:-1]
     if at.get("readings"):
         lines += [""] + reading_lines(at["readings"], args.threshold, at.get("fa_by_readings"))[:-1]
     if at.get("fa_by_scene"):
@@ -1161,6 +1198,8 @@ def main(argv=None):
     at["extra"] = {label: scored(ev, x[4]) for (label, ev), x in zip(events[len(events) - len(extras):], extras)}
     tallies = prompt_tallies(args.real, real_names, at["real_fires"]) if real_probs is not None else None
     at["intervals"] = interval_rows(at, events, args.threshold, tallies=tallies)
+    if tallies:
+        at["real_prompts"] = prompt_rows(tallies)
     at["frame_accuracy"] = frame_accuracy(dev_probs, [labels_for(t) for t in truths], args.threshold)
     at["all_zeros_accuracy"] = frame_accuracy(np.zeros_like(dev_probs), [labels_for(t) for t in truths])
     at["seconds"] = round(time.time() - start, 1)
