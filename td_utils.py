@@ -28,11 +28,19 @@ class AudioFileError(ValueError):
     """An audio file that cannot be used, with a one-line reason naming the file."""
 
 
+def finite_samples(data, path):
+    """``data`` as it is, or an ``AudioFileError`` naming ``path`` if a sample is NaN or infinite
+    (a damaged float file: the model would answer NaN, which never crosses a threshold)."""
+    if not np.isfinite(data).all():
+        raise AudioFileError(f"{path}: holds samples that are not numbers (NaN or infinite): damaged audio")
+    return data
+
+
 def _scale_to_int16_range(data, path):
     """Return float64 samples on the 16-bit scale (-32768..32767), whatever the WAV's sample format."""
     kind, size = data.dtype.kind, data.dtype.itemsize
     if kind == "f":
-        return data.astype(np.float64) * 32768.0
+        return finite_samples(data, path).astype(np.float64) * 32768.0
     if kind == "u" and size == 1:      # 8-bit WAV is unsigned, centred on 128
         return (data.astype(np.float64) - 128.0) * 256.0
     if kind == "i":                    # 16-bit as is; 24-bit arrives as left-aligned int32

@@ -78,16 +78,20 @@ def test_detect_text_and_several_files_as_json_lines(clip, model, tmp_path):
 
 
 def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_path):
-    """Missing, folder, empty, corrupt, zero-sample and too-short files each get one clear line; exit 1."""
+    """Missing, folder, empty, corrupt, zero-sample, too-short and NaN-holding files each get one clear
+    line; exit 1."""
     import soundfile
     (tmp_path / "empty.wav").write_bytes(b"")
+    damaged = np.full(44100, 0.1)
+    damaged[30000] = np.nan                  # a float WAV with one sample that is not a number
+    soundfile.write(tmp_path / "nan.wav", damaged, 44100, subtype="FLOAT")
     (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
     soundfile.write(tmp_path / "nosamples.wav", np.zeros(0), 44100, subtype="PCM_16")
     soundfile.write(tmp_path / "short.wav", np.full(400, 0.1), 44100, subtype="PCM_16")
     soundfile.write(tmp_path / "silence.wav", np.zeros(3 * 44100), 44100, subtype="PCM_16")
     (tmp_path / "folder").mkdir()
     bad = [tmp_path / "missing.wav", tmp_path / "folder", tmp_path / "empty.wav",
-           tmp_path / "corrupt.wav", tmp_path / "nosamples.wav", tmp_path / "short.wav"]
+           tmp_path / "corrupt.wav", tmp_path / "nosamples.wav", tmp_path / "short.wav", tmp_path / "nan.wav"]
     inputs = [clip[0], *bad, tmp_path / "silence.wav"]
     before = digest(inputs)
     r = run_cli("detect", *inputs, "--json", "--model", model)
@@ -97,6 +101,7 @@ def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_
     for path, line in zip(bad, errors):
         assert str(path) in line and "Traceback" not in line
     assert "no such file" in errors[0] and "folder" in errors[1] and "empty" in errors[2]
+    assert "not numbers (NaN or infinite)" in errors[6]
     assert any("silence" in line and "warning" in line for line in r.stderr.splitlines())
     done = [json.loads(line)["file"] for line in r.stdout.strip().splitlines()]
     assert done == [str(clip[0]), str(tmp_path / "silence.wav")]

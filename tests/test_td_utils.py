@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import wave
 
 import numpy as np
@@ -160,8 +161,16 @@ def test_other_rate_is_resampled(tmp_path):
     assert segment.frame_rate == RATE and abs(len(segment) - 2000) <= 1
 
 
+def _float_wav_bytes(samples):
+    buf = io.BytesIO()
+    wavfile.write(buf, RATE, np.asarray(samples, dtype=np.float32))
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "empty file"),
+    (_float_wav_bytes([0.1] * 4000 + [np.nan] + [0.1] * 4000), r"not numbers \(NaN or infinite\)"),
+    (_float_wav_bytes([0.1] * 4000 + [np.inf] + [0.1] * 4000), r"not numbers \(NaN or infinite\)"),
     (b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(range(40)), "not a readable WAV file"),
     (b"this is a text file, not audio\n" * 10, "not a readable WAV file"),
 ])

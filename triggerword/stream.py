@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from td_utils import AudioFileError, ChimeRule, spectrogram
+from td_utils import AudioFileError, ChimeRule, finite_samples, spectrogram
 from triggerword import params
 
 HOP = params.HOP                                   # 80 samples between spectrogram frames
@@ -745,7 +745,7 @@ class AudioReader:
                     data = self._sf.read(self.block, dtype="float64", always_2d=True)
                     if not len(data):
                         return
-                    yield data * 32768.0
+                    yield finite_samples(data, self.path) * 32768.0
             except AudioFileError:
                 raise
             except Exception as exc:
@@ -760,7 +760,8 @@ class AudioReader:
             n = len(data) // frame * frame
             rest = data[n:]
             if n:
-                yield np.frombuffer(data[:n], dtype="<f4").reshape(-1, self.channels).astype(np.float64) * 32768.0
+                samples = np.frombuffer(data[:n], dtype="<f4").reshape(-1, self.channels).astype(np.float64)
+                yield finite_samples(samples, self.path) * 32768.0
         self._proc.stdout.close()
         if self._proc.wait() != 0:
             raise AudioFileError(f"{self.path}: {self._what}{self._ffmpeg_error()})")
