@@ -13,8 +13,8 @@ English voices, recorded by people, not synthesised:
   `scripts/real_activated.py`'s).
 
 Each voice's lines are joined in file order with a seeded pause of ``realspeech.GAP_S`` between them
-(the seed is the voice's name) and cut into 10-s clips, the last, shorter piece dropped, as
-``triggerword realspeech`` joins the telephone prompts. For each model: false alarms per hour by
+(the seed is the voice's name) and cut into 10-s clips, the last, shorter piece dropped, by
+``realspeech.join_clips``, which joins the telephone prompts of ``triggerword realspeech``. For each model: false alarms per hour by
 voice and in all at several thresholds, the exact Poisson interval of the count at the first, and
 the line each false alarm there fell in (the line whose stretch, from its start to the next line's,
 holds the detection). About 16 minutes of speech, so a few false alarms move the rate by 4 an hour.
@@ -80,21 +80,10 @@ def warzone_voice():
 def voice_clips(voice, lines):
     """The 10-s clips of one voice: [(samples, [(line, start s, end s of its stretch in the clip)])]."""
     rng = np.random.default_rng(zlib.crc32(voice.encode()))
-    pieces, starts, at = [], [], 0
-    for _, x in lines:
-        starts.append(at)
-        pieces += [x, np.zeros(int(round(rng.uniform(*realspeech.GAP_S) * params.SAMPLE_RATE)))]
-        at += len(x) + len(pieces[-1])
-    y = np.concatenate(pieces)
+    y, clips = realspeech.join_clips([(name, x, rng.uniform(*realspeech.GAP_S)) for name, x in lines])
     y = y / max(1.0, np.max(np.abs(y)))
-    stretches = list(zip([name for name, _ in lines], starts, starts[1:] + [len(y)]))
-    out = []
-    for i in range(len(y) // params.CLIP_SAMPLES):
-        lo, hi = i * params.CLIP_SAMPLES, (i + 1) * params.CLIP_SAMPLES
-        held = [(name, (s - lo) / params.SAMPLE_RATE, (e - lo) / params.SAMPLE_RATE) for name, s, e in stretches
-                if s < hi and e > lo]
-        out.append((y[lo:hi], held))
-    return out
+    return [(y[lo:lo + params.CLIP_SAMPLES], [(name, start, share) for name, start, _, share in held])
+            for lo, held in clips]
 
 
 def main(argv=None):

@@ -104,6 +104,28 @@ def to_rate(x, rate):
     return resample_poly(x, params.SAMPLE_RATE // g, int(rate) // g)
 
 
+def join_clips(pieces):
+    """``pieces`` [(name, samples at 44,100 Hz, pause in s after it)] joined end to end and cut into whole
+    10-s clips, the last, shorter piece dropped: ``(joined samples, clips)``, each clip ``(first sample,
+    [(name, start s, end s, share end s)])`` of the pieces it holds, in seconds from the clip's start
+    (below 0 or past 10 where a piece runs over its edge). A piece's share runs to the next one's
+    start (the last's to the end), so the shares tile the clips; a clip holds each piece whose share
+    it overlaps."""
+    parts, owners, at = [], [], 0   # owners: (start sample, end sample, name) of each piece
+    for name, x, pause in pieces:
+        owners.append((at, at + len(x), name))
+        parts += [x, np.zeros(int(round(pause * params.SAMPLE_RATE)))]
+        at += len(x) + len(parts[-1])
+    y = np.concatenate(parts) if parts else np.zeros(0)
+    ends = [s for s, _, _ in owners[1:]] + [len(y)]
+    sec, clips = params.SAMPLE_RATE, []
+    for lo in range(0, len(y) - params.CLIP_SAMPLES + 1, params.CLIP_SAMPLES):
+        hi = lo + params.CLIP_SAMPLES
+        clips.append((lo, [(name, (s - lo) / sec, (e - lo) / sec, (share - lo) / sec)
+                           for (s, e, name), share in zip(owners, ends) if s < hi and share > lo]))
+    return y, clips
+
+
 def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
     """The 10-s clips of one speaker: [(int16 samples, [prompt file names], [(start s, end s) of each
     prompt's speech, from the clip's start: below 0 or past 10 where it runs over the clip's edge])]."""
@@ -116,29 +138,19 @@ def speaker_clips(sounds, speaker, seed=0, warn=print, progress=False):
         if progress:
             from tqdm import tqdm
             decoded = tqdm(decoded, total=len(files), desc=speaker, unit="prompt", leave=False)
-        pieces, owners = [], []   # owners: (start sample, end sample, prompt name) of each piece of speech
-        at = 0
+        pieces = []
         for path, gap, got in zip(files, gaps, decoded):
             if isinstance(got, Exception):
                 warn(f"warning: skipped {got}")
                 continue
-            x = to_rate(*got)
-            owners.append((at, at + len(x), path.name))
-            pieces += [x, np.zeros(int(round(gap * params.SAMPLE_RATE)))]
-            at += len(x) + len(pieces[-1])
+            pieces.append((path.name, to_rate(*got), gap))
     if not pieces:
         return []
-    y = np.concatenate(pieces)
+    y, clips = join_clips(pieces)
     peak = np.max(np.abs(y)) or 1.0
     y = np.round(y / max(peak, 1.0) * 32767).astype(np.int16)   # only scaled down where a decoder overshot 1.0
-    n, clips = len(y) // params.CLIP_SAMPLES, []
-    ends = [s for s, _, _ in owners[1:]] + [len(y)]   # a prompt's share of the clips runs to the next one's start
-    for i in range(n):
-        lo, hi = i * params.CLIP_SAMPLES, (i + 1) * params.CLIP_SAMPLES
-        held = [(name, ((s - lo) / params.SAMPLE_RATE, (e - lo) / params.SAMPLE_RATE))
-                for (s, e, name), share_end in zip(owners, ends) if s < hi and share_end > lo]
-        clips.append((y[lo:hi], [name for name, _ in held], [span for _, span in held]))
-    return clips
+    return [(y[lo:lo + params.CLIP_SAMPLES], [name for name, *_ in held], [(s, e) for _, s, e, _ in held])
+            for lo, held in clips]
 
 
 def _try_decode(path, error):
