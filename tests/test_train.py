@@ -1089,6 +1089,35 @@ def test_extra_labelled_sets_are_scored_on_their_own_in_every_table(tmp_path, ca
     assert len(err) == 1 and "bare/labels.json: no labels" in err[0] and "--extra bare" in err[0]
     with pytest.raises(SystemExit):
         evaluate.main(["--extra", str(sets["true"])])
+    capsys.readouterr()
+    # labels that are not JSON, or not {clip: [end ms]}: one line naming the file, no traceback
+    for bad in ("{not json", '{"001.wav": "5250"}', "[5250]", '{"001.wav": [true]}'):
+        (tmp_path / "bare" / "labels.json").write_text(bad)
+        assert evaluate.main(["--dev", str(tmp_path / "bare")]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "bare/labels.json: " in err[0], (bad, err)
+        assert ("not a readable labels file" if bad.startswith("{not") else "expected {") in err[0]
+
+
+def test_evaluate_finds_the_projects_model_and_dev_set_from_another_folder(tmp_path, monkeypatch, capsys):
+    """Run from a folder without models/ and raw_data/, evaluate scores the project's model on its dev
+    set (as detect finds the model), and says so in the report."""
+    from triggerword import evaluate
+    monkeypatch.chdir(tmp_path)
+    assert evaluate.main(["--json", "--report", "EVAL.md"]) == 0
+    at = json.loads(capsys.readouterr().out)["at_threshold"]
+    assert at["hits"] + at["misses"] == sum(len(v) for v in evaluate.load_labels(ROOT / "raw_data" / "dev").values())
+    text = (tmp_path / "EVAL.md").read_text()
+    assert f"- model: `{ROOT / 'models' / 'model.weights.h5'}`" in text and f"`{ROOT / 'raw_data' / 'dev'}`" in text
+
+
+def test_a_dev_set_with_broken_labels_is_one_line_for_the_trainer(tmp_path):
+    """train.dev_set: labels.json that is not {clip: [end ms]} is a CorpusError naming the file (one line)."""
+    from triggerword.train import CorpusError, dev_set
+    (tmp_path / "labels.json").write_text('{"001.wav": 5250}')
+    with pytest.raises(CorpusError) as info:
+        dev_set(str(tmp_path))
+    assert str(info.value).startswith(f"--dev: {tmp_path / 'labels.json'}: expected") and "\n" not in str(info.value)
 
 
 def test_log_keeps_every_epoch_when_the_dev_columns_come_and_go(tmp_path):

@@ -38,6 +38,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -84,8 +85,16 @@ def load_labels(dev_dir):
     path = os.path.join(dev_dir, "labels.json")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no labels; make raw_data with `triggerword corpus --target raw_data`")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            labels = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable labels file ({exc})") from None
+    if not isinstance(labels, dict) or not all(
+            isinstance(ends, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in ends)
+            for ends in labels.values()):
+        raise ValueError(f'{path}: expected {{"clip.wav": [end in ms of each "activate", ...], ...}}')
+    return labels
 
 
 def detections_s(probabilities, threshold=params.DEFAULT_THRESHOLD):
@@ -1049,10 +1058,17 @@ def write_report(args, at, rows, names, truths):
         f.write("\n".join(lines) + "\n")
 
 
+def _shown(path, here):
+    """``path`` relative to ``here`` where it lies inside it (as the report names it), else absolute."""
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="models/model.weights.h5", help="model_f weights (.weights.h5 or .keras)")
-    parser.add_argument("--dev", default="raw_data/dev", help="folder of 10-s dev clips with labels.json")
+    parser.add_argument("--model", default=None, help="model_f weights (.weights.h5 or .keras; default "
+                        "models/model.weights.h5 of this folder, else of the project, as for detect)")
+    parser.add_argument("--dev", default=None, help="folder of 10-s dev clips with labels.json (default "
+                        "raw_data/dev of this folder, else of the project)")
     parser.add_argument("--fa", default=None, help="folder of 10-s clips without the word (false alarms per hour)")
     parser.add_argument("--fa2", default=None,
                         help="a second folder of clips without the word, scored apart from --fa (choose a threshold "
@@ -1104,6 +1120,11 @@ def main(argv=None):
                              "in the sweep and for every --compare run (repeatable; e.g. "
                              "'flite read whole=cache/connected9/engine')")
     args = parser.parse_args(argv)
+    from triggerword.stream import REPO_ROOT, default_model_path
+    here = Path.cwd()
+    args.model = args.model or _shown(default_model_path(), here)
+    args.dev = args.dev or _shown(here / "raw_data" / "dev" if (here / "raw_data" / "dev").is_dir()
+                                  else REPO_ROOT / "raw_data" / "dev", here)
     runs = [item.partition("=")[::2] for item in args.compare]  # (label, run folder)
     extra_dirs = _extras(args)
     for item, (label, folder) in zip(args.extra, extra_dirs):

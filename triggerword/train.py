@@ -725,7 +725,10 @@ def dev_set(dev_dir):
     from triggerword.evaluate import load_labels, read_clips
     if not dev_dir or not os.path.isdir(dev_dir):
         return None
-    labels = load_labels(dev_dir)
+    try:
+        labels = load_labels(dev_dir)
+    except ValueError as exc:   # a labels file that is not JSON of clip -> [end ms]: one line, as for the corpus
+        raise CorpusError(f"--dev: {exc}") from None
     names, feats = read_clips(dev_dir, sorted(labels))
     return names, np.stack(feats), [labels[n] for n in names]
 
