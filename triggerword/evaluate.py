@@ -511,18 +511,25 @@ def prompt_tallies(folder, names, fires):
     return out
 
 
-def prompt_rows(tallies, least=2):
-    """The prompts that account for ``least`` or more false alarms in all the sets, most first:
-    [{"prompt", "fires", "sets": {speaker: fires}, "seconds"}], from ``prompt_tallies``."""
+def by_message(tallies):
+    """``prompt_tallies`` summed over the sets by prompt name (one message in every language):
+    {name: {"prompt", "fires", "sets": {speaker: fires, where any}, "seconds"}}."""
     merged = {}
     for speaker, tally in sorted(tallies.items()):
         for stem, (n, seconds) in tally.items():
             row = merged.setdefault(stem, {"prompt": stem, "fires": 0, "sets": {}, "seconds": 0.0})
             row["fires"] += n
-            row["seconds"] = round(row["seconds"] + seconds, 2)
+            row["seconds"] += seconds
             if n:
                 row["sets"][speaker] = n
-    return sorted((r for r in merged.values() if r["fires"] >= least), key=lambda r: (-r["fires"], r["prompt"]))
+    return merged
+
+
+def prompt_rows(tallies, least=2):
+    """The prompts that account for ``least`` or more false alarms in all the sets, most first:
+    [{"prompt", "fires", "sets": {speaker: fires}, "seconds"}], from ``prompt_tallies``."""
+    rows = [dict(r, seconds=round(r["seconds"], 2)) for r in by_message(tallies).values() if r["fires"] >= least]
+    return sorted(rows, key=lambda r: (-r["fires"], r["prompt"]))
 
 
 def prompt_lines(rows, threshold, text_chars=90):
@@ -837,13 +844,8 @@ def interval_rows(at, events, threshold, level=INTERVAL_LEVEL, tallies=None):
     whose clips it covers whole gets a second interval, resampling prompts (``grouped_rate_interval``,
     the prompts of one name in every set one group in "real speech"), as "prompts_low" and
     "prompts_high"."""
-    groups, merged = {}, {}
-    for speaker, tally in (tallies or {}).items():
-        groups[f"real speech, {speaker}"] = list(tally.values())
-        for stem, (n, seconds) in tally.items():
-            total = merged.setdefault(stem, [0, 0.0])
-            total[0], total[1] = total[0] + n, total[1] + seconds
-    groups["real speech"] = list(merged.values())
+    groups = {f"real speech, {speaker}": list(tally.values()) for speaker, tally in (tallies or {}).items()}
+    groups["real speech"] = [(r["fires"], r["seconds"]) for r in by_message(tallies or {}).values()]
     rows = []
     for label, ev in events:
         h, fa, m = (int(n) for n in np.asarray(ev).reshape(-1, 3).sum(axis=0))
