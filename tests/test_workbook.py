@@ -346,7 +346,7 @@ def test_hidden_tests_catch_the_mistake(notebook_namespace, function, old, new):
 
 
 def test_feedback_holds_no_tensorflow_start_up_notices(course_run):
-    """Graded kernels run with TensorFlow quiet (course.QUIET_TF): on a CPU with oneDNN's fast paths,
+    """Graded kernels run with TensorFlow quiet (cli.QUIET_TF): on a CPU with oneDNN's fast paths,
     TensorFlow 2.21 prints a notice on import that TF_CPP_MIN_LOG_LEVEL alone does not stop, and it
     landed in every student's feedback (seen on such a machine before QUIET_TF turned them off)."""
     pages = sorted((course_run["root"] / "feedback").rglob("*.html"))

@@ -16,6 +16,13 @@ import importlib
 import os
 import sys
 
+# TensorFlow's start-up notices ("This TensorFlow binary is optimized ...", "oneDNN custom operations
+# are on ...") are not for the user of a command, nor for a student's graded notebook. Since
+# TensorFlow 2.21, TF_CPP_MIN_LOG_LEVEL alone no longer silences the oneDNN one on CPUs with oneDNN's
+# fast paths, so those paths are turned off too: model_f's outputs move by float round-off only
+# (under 1e-6 on the dev set and the held-out engine's clips), no slower here.
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
 VERBS = {
     "corpus": "triggerword.corpus",
     "realspeech": "triggerword.realspeech",
@@ -39,9 +46,8 @@ def main(argv=None):
             print(f"\ntriggerword: unknown command {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
-    # TensorFlow's start-up notices ("This TensorFlow binary is optimized ...") are not for the user of
-    # a command; set TF_CPP_MIN_LOG_LEVEL yourself to see them
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name, value in QUIET_TF.items():  # set either yourself to see TensorFlow's notices again
+        os.environ.setdefault(name, value)
     module = importlib.import_module(VERBS[argv[0]])
     return module.main(argv[1:]) or 0
 

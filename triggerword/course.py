@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from triggerword.cli import QUIET_TF
+
 COURSE_ID = "trigger-word-detection"
 ASSIGNMENT = "trigger_word"
 NOTEBOOK = "trigger_word_detection.ipynb"
@@ -213,11 +215,8 @@ def make_reference_audio(root: Path) -> dict:
 
 # ------------------------------------------------------------------------------------ nbgrader
 
-# TensorFlow's start-up notices would land in every graded notebook and every student's feedback.
-# TF_CPP_MIN_LOG_LEVEL no longer silences the one TensorFlow 2.21 prints on CPUs with oneDNN's fast
-# paths ("oneDNN custom operations are on ..."), so those paths are turned off as well (the grades
-# do not depend on them; the outputs differ by float round-off only).
-QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# TensorFlow's start-up notices would land in every graded notebook and every student's feedback:
+# the kernels run with cli.QUIET_TF (the grades do not depend on it).
 
 
 def _env() -> dict:
@@ -444,7 +443,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-execute", action="store_true",
                         help="do not execute the master notebook (it takes a few minutes)")
     parser.add_argument("--release-only", action="store_true",
-                        help="stop after the release (steps 1-3): for new data or a new model")
+                        help="stop once release/ is generated (no notebook run, no grading): for new data or a new model")
     parser.add_argument("--timeout", type=int, default=1800,
                         help="per-cell timeout in s when executing the master notebook (default 1800); "
                              "grading uses nbgrader_config.py")
