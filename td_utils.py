@@ -12,6 +12,7 @@ problem, instead of a traceback from deep inside scipy or pydub.
 import os
 import shutil
 import warnings
+import wave
 
 import numpy as np
 from scipy.io import wavfile
@@ -69,6 +70,8 @@ def read_wav(path):
             rate, data = wavfile.read(path)
     except Exception as exc:  # scipy raises ValueError, EOFError, struct errors...
         raise AudioFileError(f"{path}: not a readable WAV file ({exc})") from None
+    if rate <= 0:  # every reader needs the rate: resampling, durations, pydub
+        raise AudioFileError(f"{path}: sample rate {rate} Hz in its header: damaged WAV")
     if data.ndim == 1:
         data = data[:, None]
     if data.shape[0] == 0:
@@ -214,20 +217,52 @@ def load_raw_audio(path):
     return tuple(lists)
 
 
+def _same_file(a, b):
+    """True when paths ``a`` and ``b`` name one file, through symbolic and hard links too."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _written_here(path):
+    """True when ``path`` is a WAV as ``preprocess_audio`` writes them: 10 s, 44,100 Hz, mono, 16-bit."""
+    if os.path.islink(path):  # writing would go through it, to whatever file it points at
+        return False
+    try:
+        with wave.open(os.fspath(path), "rb") as w:
+            return (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()) == (
+                SAMPLE_RATE, 1, 2, SAMPLE_RATE * CLIP_MS // 1000)
+    except (wave.Error, EOFError, OSError):
+        return False
+
+
 def preprocess_audio(filename, out_filename=None):
     """Trim or pad a recording to 10 s at 44,100 Hz, mono, and write it to a NEW file.
 
     The user's recording is never changed: the result goes to ``out_filename``, by default
     ``<name>_10s.wav`` beside the input. Returns the path written.
+
+    ``out_filename`` naming the recording (through a link too) is refused. An existing
+    ``out_filename`` is replaced only when it is what this function writes (a 10-s, 44,100 Hz,
+    mono, 16-bit WAV: an earlier run's result), so the notebook cell can be run again after you
+    record again; any other file there is refused, never overwritten.
     """
     from pydub import AudioSegment
-    stem, _ = os.path.splitext(os.fspath(filename))
+    filename = os.fspath(filename)
+    stem, _ = os.path.splitext(filename)
     out_filename = out_filename or stem + "_10s.wav"
-    if os.path.abspath(out_filename) == os.path.abspath(filename):
+    if _same_file(out_filename, filename):
         raise AudioFileError(f"{filename}: refusing to overwrite the recording; give another out_filename")
+    if os.path.lexists(out_filename) and not _written_here(out_filename):
+        raise AudioFileError(f"{out_filename}: already exists and is not a 10-s clip this function wrote; "
+                             "give another out_filename")
     segment = load_audio_segment(filename)[:CLIP_MS]
     padded = AudioSegment.silent(duration=CLIP_MS, frame_rate=SAMPLE_RATE).overlay(segment)
-    padded.export(out_filename, format="wav")
+    try:
+        padded.export(out_filename, format="wav")
+    except OSError as exc:
+        raise AudioFileError(f"{out_filename}: cannot be written ({exc.strerror or exc})") from None
     return out_filename
 
 

@@ -78,8 +78,8 @@ def test_detect_text_and_several_files_as_json_lines(clip, model, tmp_path):
 
 
 def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_path):
-    """Missing, folder, empty, corrupt, zero-sample, too-short and NaN-holding files each get one clear
-    line; exit 1."""
+    """Missing, folder, empty, corrupt, zero-sample, too-short and NaN-holding files, and (with ffmpeg) a
+    picture named .mp3, each get one clear line; exit 1."""
     import soundfile
     (tmp_path / "empty.wav").write_bytes(b"")
     damaged = np.full(44100, 0.1)
@@ -92,6 +92,14 @@ def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_
     (tmp_path / "folder").mkdir()
     bad = [tmp_path / "missing.wav", tmp_path / "folder", tmp_path / "empty.wav",
            tmp_path / "corrupt.wav", tmp_path / "nosamples.wav", tmp_path / "short.wav", tmp_path / "nan.wav"]
+    if shutil.which("ffmpeg"):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=(1, 1))
+        fig.savefig(tmp_path / "picture.mp3", format="png")  # ffmpeg opens it, as a video with no sound
+        plt.close(fig)
+        bad.append(tmp_path / "picture.mp3")
     inputs = [clip[0], *bad, tmp_path / "silence.wav"]
     before = digest(inputs)
     r = run_cli("detect", *inputs, "--json", "--model", model)
@@ -102,6 +110,7 @@ def test_detect_bad_input_one_line_each_others_still_processed(clip, model, tmp_
         assert str(path) in line and "Traceback" not in line
     assert "no such file" in errors[0] and "folder" in errors[1] and "empty" in errors[2]
     assert "not numbers (NaN or infinite)" in errors[6]
+    assert len(bad) == 7 or "it holds no audio stream" in errors[7]   # before: "To ignore this, add a trailing '?'"
     assert any("silence" in line and "warning" in line for line in r.stderr.splitlines())
     done = [json.loads(line)["file"] for line in r.stdout.strip().splitlines()]
     assert done == [str(clip[0]), str(tmp_path / "silence.wav")]
@@ -140,8 +149,38 @@ def test_detect_chime_and_plot(clip, model, tmp_path):
     assert (len(changed) > 0) == (n_detections > 0)
     before = digest([clip[0]])
     r = run_cli("detect", clip[0], "--model", model, "--chime", clip[0])
-    assert r.returncode == 1 and "would overwrite an input file" in r.stderr
+    assert r.returncode == 2 and f"--chime {clip[0]}: that is an input" in r.stderr
     assert digest([clip[0]]) == before
+
+
+def test_detect_never_writes_over_a_file_unasked(clip, model, tmp_path):
+    """--chime/--plot: an existing file is kept unless --force; a name of the wrong kind, a path under a
+    file, and two inputs that would write one file are refused up front, one line, exit 2, nothing
+    written (before, each of these replaced the file, or failed after the work with a traceback)."""
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"a user's picture")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / Path(clip[0]).name).write_bytes(Path(clip[0]).read_bytes())
+    cases = [(["--plot", mine], f"--plot {mine}: already exists; choose a new name or pass --force"),
+             (["--plot", tmp_path / "p.xyz"], "the name must end with .png, .pdf or .svg"),
+             (["--chime", tmp_path / "c.mp3"], "the name must end with .wav"),
+             (["--chime", mine / "c.wav"], f"{mine} is a file, not a folder"),
+             (["--chime", tmp_path], "is a folder"),
+             (["--chime", tmp_path / "c.wav"], "would both write it")]
+    for i, (extra, message) in enumerate(cases):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        also = [other / Path(clip[0]).name] if i == len(cases) - 1 else []  # the same stem twice
+        r = run_cli("detect", clip[0], *also, "--model", model, *extra)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, (extra, r.stderr)
+        assert r.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == before, extra
+        assert mine.read_bytes() == b"a user's picture"
+    r = run_cli("detect", clip[0], "--model", model, "--plot", mine, "--force")
+    assert r.returncode == 0 and mine.read_bytes()[:4] == b"\x89PNG", r.stderr
+    r = run_cli("detect", clip[0], "--model", model, "--chime", tmp_path / "new" / "c.wav", "--plot", tmp_path / "p.svg")
+    assert r.returncode == 0 and read_wav(tmp_path / "new" / "c.wav")[0] == 44100, r.stderr
+    assert b"<svg" in (tmp_path / "p.svg").read_bytes()[:500]
+    assert not [p for p in tmp_path.rglob("*") if ".part" in p.name]
 
 
 def test_detect_bad_model_and_threshold(clip, tmp_path):
@@ -320,6 +359,10 @@ def test_enroll_end_to_end_writes_a_new_model_and_changes_no_input(model, tmp_pa
     streamkit.write_wav(silent, np.zeros(5 * params.SAMPLE_RATE))
     assert enroll.main(takes_only + ["--out", str(tmp_path / "silent.weights.h5"), "--talk", str(silent)]) == 1
     assert f"--talk: no usable audio in {silent}" in capsys.readouterr().err
+    assert not (tmp_path / "silent.weights.h5").exists()
+    # sentences none of which can be used: the same, not a model trained without them
+    assert enroll.main(takes_only + ["--out", str(tmp_path / "silent.weights.h5"), "--sentences", str(silent)]) == 1
+    assert "--sentences: none of the 1 recording(s) could be used" in capsys.readouterr().err
     assert not (tmp_path / "silent.weights.h5").exists()
     with pytest.raises(SystemExit):
         enroll.main(common + ["--out", str(tmp_path / "none.weights.h5"), "--tries", "0"])
@@ -622,12 +665,35 @@ def test_enroll_needs_five_takes(model, tmp_path, capsys):
         streamkit.write_wav(tmp_path / f"t{i}.wav", streamkit.fake_voice(0.7, rng))
     long = np.concatenate([streamkit.fake_voice(0.7, rng)] * 9)   # about 6 s of sound: not one word
     streamkit.write_wav(tmp_path / "t9.wav", long)
+    streamkit.write_wav(tmp_path / "t8.wav", streamkit.fake_voice(0.7, rng)[:441])   # 10 ms: no word either
     rc = enroll.main([str(tmp_path), "--model", str(model), "--out", str(tmp_path / "x.weights.h5")])
     assert rc == 1
     err = capsys.readouterr().err
     assert "3 usable take(s); enroll needs at least 5" in err
-    assert re.search(r"t9\.wav: \d\.\d s of sound; a take should hold one \"activate\" \(under 5 s\)", err), err
+    assert re.search(r"t9\.wav: \d\.\d\d s of sound; a take should hold one \"activate\" \(0.2 to 5 s\)", err), err
+    assert re.search(r"t8\.wav: 0\.0\d s of sound; a take should hold one \"activate\" \(0.2 to 5 s\)", err), err
     assert not (tmp_path / "x.weights.h5").exists()
+
+
+def test_enroll_refuses_what_it_could_not_write_before_training(model, tmp_path, capsys):
+    """An --out under a file and a --takes-dir that is a file fail at once, one line each (before, the
+    first trained for a minute and then lost the model to a FileExistsError); thresholds and counts out
+    of range are usage errors."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    base = [str(tmp_path), "--model", str(model)]
+    assert enroll.main(base + ["--out", str(a_file / "x.weights.h5")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{a_file} is a file, not a folder" in err[0], err
+    assert enroll.main(base + ["--record", "6", "--takes-dir", str(a_file)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--takes-dir" in err[0] and "is a file" in err[0], err
+    assert a_file.read_text() == "mine"
+    for option, value in (("--threshold", "nan"), ("--threshold", "7"), ("--max-backgrounds", "-1"),
+                          ("--eval-clips", "0"), ("--quiet-clips", "-5")):
+        with pytest.raises(SystemExit):
+            enroll.main(base + [option, value])
+        assert f"argument {option}: " in capsys.readouterr().err
 
 
 def test_enroll_says_when_no_take_was_named_or_a_folder_is_empty(model, tmp_path, capsys):

@@ -184,6 +184,38 @@ def test_empty_and_corrupt_wav_name_the_file(tmp_path, content, message):
         assert "\n" not in str(info.value)
 
 
+def zero_rate_wav(path, header_bytes):
+    """A normal 16-bit WAV whose header then gets 0 in ``header_bytes`` (24:28 is the sample rate,
+    28:32 the byte rate that scipy checks against it)."""
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(RATE)
+        handle.writeframes(np.round(tone(0.5) * 32767).astype("<i2").tobytes())
+    raw = bytearray(path.read_bytes())
+    raw[header_bytes] = bytes(len(raw[header_bytes]))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_sample_rate_0_is_a_damaged_wav_for_every_reader(tmp_path):
+    """A header saying 0 Hz gave ZeroDivisionError (pydub) or "up and down must be >= 1" (resampling)."""
+    path = zero_rate_wav(tmp_path / "zero.wav", slice(24, 32))
+    readers = (td_utils.read_wav, td_utils.wav_spectrogram, td_utils.clip_samples, td_utils.clip_spectrogram,
+               td_utils.load_audio_segment, td_utils.preprocess_audio)
+    for reader in readers:
+        with pytest.raises(AudioFileError, match="sample rate 0 Hz in its header: damaged WAV") as info:
+            reader(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "zero_10s.wav").exists()
+    # the rate alone at 0: scipy may refuse the header itself; either way one line naming the file
+    only_rate = zero_rate_wav(tmp_path / "only_rate.wav", slice(24, 28))
+    for reader in readers:
+        with pytest.raises(AudioFileError) as info:
+            reader(only_rate)
+        assert str(info.value).startswith(f"{only_rate}: ") and "\n" not in str(info.value)
+
+
 def test_wav_without_samples(tmp_path):
     path = tmp_path / "nothing.wav"
     wavfile.write(path, RATE, np.zeros(0, dtype=np.int16))
@@ -257,6 +289,56 @@ def test_preprocess_audio_refuses_to_overwrite(tmp_path):
     assert digest(path) == before
     other = td_utils.preprocess_audio(path, tmp_path / "elsewhere.wav")
     assert str(other) == str(tmp_path / "elsewhere.wav") and (tmp_path / "elsewhere.wav").is_file()
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_preprocess_audio_refuses_a_link_to_the_recording(tmp_path, link):
+    path = write_int16(tmp_path / "mine.wav", tone(4.0))
+    before = digest(path)
+    out = tmp_path / "out.wav"
+    (out.symlink_to if link == "symlink" else out.hardlink_to)(path)
+    with pytest.raises(AudioFileError, match="refusing to overwrite the recording"):
+        td_utils.preprocess_audio(path, out)
+    assert digest(path) == before
+
+
+def test_preprocess_audio_replaces_only_its_own_output(tmp_path):
+    """An existing out_filename is refused (one line naming it) unless it is what preprocess_audio
+    writes, a 10-s 44.1 kHz mono 16-bit WAV: then the notebook cell runs again after a new recording.
+    A user's other file (not audio, a 4-s WAV, a 10-s stereo WAV, a link to a 10-s clip) is never
+    replaced; before, each was overwritten."""
+    path = write_int16(tmp_path / "mine.wav", tone(4.0))
+    old = tmp_path / "mine_10s.wav"
+    theirs = tmp_path / "theirs.wav"
+    wavfile.write(theirs, RATE, np.zeros(RATE * 10, dtype=np.int16))   # a clip preprocess_audio could write
+    users = {"text": b"an earlier file of the student's", "short": None, "stereo": None, "link": None}
+    for kind in users:
+        if old.exists() or old.is_symlink():
+            old.unlink()
+        if kind == "text":
+            old.write_bytes(users[kind])
+        elif kind == "short":
+            write_int16(old, tone(4.0))
+        elif kind == "stereo":
+            wavfile.write(old, RATE, np.zeros((RATE * 10, 2), dtype=np.int16))
+        else:
+            old.symlink_to(theirs)
+        before, theirs_before = digest(old), digest(theirs)
+        with pytest.raises(AudioFileError) as info:
+            td_utils.preprocess_audio(path)
+        assert str(info.value) == (f"{old}: already exists and is not a 10-s clip this function wrote; "
+                                   "give another out_filename"), kind
+        assert digest(old) == before and digest(theirs) == theirs_before, kind
+    # an earlier run's result, from another recording: replaced by this recording's 10-s version
+    old.unlink()
+    other = write_int16(tmp_path / "other.wav", tone(4.0, freq=300.0))
+    td_utils.preprocess_audio(other, old)
+    first = digest(old)
+    assert td_utils.preprocess_audio(path) == str(old)
+    assert digest(old) != first
+    rate, data = td_utils.read_wav(old)
+    assert rate == RATE and data.shape == (RATE * 10, 1)
+    assert np.array_equal(data[:, 0], td_utils.read_wav(td_utils.preprocess_audio(path, tmp_path / "b.wav"))[1][:, 0])
 
 
 def test_preprocess_silent_recording(tmp_path):

@@ -1099,6 +1099,54 @@ def test_extra_labelled_sets_are_scored_on_their_own_in_every_table(tmp_path, ca
         assert ("not a readable labels file" if bad.startswith("{not") else "expected {") in err[0]
 
 
+def test_evaluate_checks_what_it_writes_and_reads_before_scoring(tmp_path, capsys):
+    """--report and --plot never replace an input or, without --force, any file (before, --report onto
+    the model turned it into Markdown); a bad name, a folder under a file, label ends outside the clip,
+    a set with no readable clip and options out of range each get one line, not a traceback."""
+    import shutil
+    from triggerword import evaluate
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for name in ("001.wav", "002.wav"):
+        shutil.copy(ROOT / "raw_data" / "dev" / name, dev / name)
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250], "002.wav": []}))
+    model = tmp_path / "m.weights.h5"
+    shutil.copy(ROOT / "models" / "model.weights.h5", model)
+    old = tmp_path / "old.md"
+    old.write_text("a user's notes")
+    kept = {p: p.read_bytes() for p in (model, dev / "labels.json", old)}
+    base = ["--dev", str(dev), "--model", str(model)]
+    for extra, message in ((["--report", str(model)], "the name must end with .md"),
+                           (["--plot", str(dev / "labels.json")], "the name must end with .png, .pdf or .svg"),
+                           (["--report", str(old)], "already exists; choose a new name or pass --force"),
+                           (["--report", str(old / "r.md")], f"{old} is a file, not a folder")):
+        assert evaluate.main(base + extra) == 1, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], (extra, err)
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert evaluate.main(base + ["--report", str(old), "--force", "--plot", str(tmp_path / "new" / "s.svg")]) == 0
+    assert old.read_text().startswith("# Evaluation") and (tmp_path / "new" / "s.svg").is_file()
+    assert not [p for p in tmp_path.rglob("*") if ".part" in p.name]
+    capsys.readouterr()
+    for bad in ("[-5]", "[10001]", "[NaN]", "[Infinity]"):
+        (dev / "labels.json").write_text('{"001.wav": %s}' % bad)
+        assert evaluate.main(base) == 1, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "labels.json: 001.wav: the end" in err[0] and "0-10000 ms" in err[0], (bad, err)
+    (dev / "labels.json").write_text('{"gone.wav": [5000]}')
+    assert evaluate.main(base) == 1
+    assert "no clip of its labels.json could be read" in capsys.readouterr().err
+    (dev / "labels.json").write_text(json.dumps({"001.wav": [5250]}))
+    (tmp_path / "silent").mkdir()
+    assert evaluate.main(base + ["--fa", str(tmp_path / "silent")]) == 1
+    assert "silent: no clip in it could be read" in capsys.readouterr().err
+    for option, value in (("--threshold", "nan"), ("--threshold", "1"), ("--shifts", "200"),
+                          ("--highpass", "30000"), ("--highpass", "-100"), ("--levels", "nan")):
+        with pytest.raises(SystemExit):
+            evaluate.main(base + [option, value])
+        assert f"argument {option}: " in capsys.readouterr().err
+
+
 def test_evaluate_finds_the_projects_model_and_dev_set_from_another_folder(tmp_path, monkeypatch, capsys):
     """Run from a folder without models/ and raw_data/, evaluate scores the project's model on its dev
     set (as detect finds the model), and says so in the report."""

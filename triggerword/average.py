@@ -7,16 +7,47 @@ Every weight array is averaged, BatchNorm's moving mean and variance included, w
 (``--shares`` gives others). It makes sense only for models fine-tuned from one starting point: two
 models trained apart from scratch share no basin, and their mean is no model at all. The output
 folder gets ``model.json``, ``model.weights.h5`` and ``model.keras`` (``triggerword.model.save_model_f``)
-and an ``average.json`` naming its parts; a folder that already holds a model is left as it is.
+and an ``average.json`` naming its parts; a folder already holding any of these four is left as it is.
 ``--calibrate T`` then shifts the output layer's bias as ``triggerword train --export --calibrate`` does,
 so that 0.5 on the average fires where T fired on it (how ``models/`` ships an average).
 """
 import argparse
 import json
+import math
 import os
 import sys
 
+from triggerword.checks import file_above
 from triggerword.model import ModelFileError, load_model_f, save_model_f
+
+OUT_FILES = ("model.weights.h5", "model.json", "model.keras", "average.json")  # what --out gets
+
+
+def check_shares(shares, n):
+    """``shares`` as floats, or ValueError unless they are n finite numbers >= 0 summing to 1."""
+    shares = [float(s) for s in shares]
+    if (len(shares) != n or not all(math.isfinite(s) and s >= 0 for s in shares)
+            or abs(sum(shares) - 1) > 1e-6):
+        raise ValueError(f"shares {shares} must be one per model, each a number >= 0 (not nan or inf), summing to 1")
+    return shares
+
+
+def out_problem(out):
+    """One line saying why ``--out OUT`` cannot take the average, or None when it can (missing
+    folders are fine: they are made)."""
+    if not out:
+        return "--out: no folder name given"
+    if os.path.exists(out) and not os.path.isdir(out):
+        return f"--out {out}: is a file, not a folder"
+    blocker = file_above(out)
+    if blocker:
+        return f"--out {out}: {blocker} is a file, not a folder"
+    for name in OUT_FILES:
+        target = os.path.join(out, name)
+        if os.path.lexists(target):
+            return (f"{target}: already exists; averaging writes {', '.join(OUT_FILES)} "
+                    "only into a folder holding none of them: give another --out")
+    return None
 
 
 def average_weights(models, shares=None):
@@ -24,9 +55,7 @@ def average_weights(models, shares=None):
     import numpy as np
     if not models:
         raise ValueError("no models to average")
-    shares = [1.0 / len(models)] * len(models) if shares is None else [float(s) for s in shares]
-    if len(shares) != len(models) or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
-        raise ValueError(f"shares {shares} must be one per model, each >= 0, summing to 1")
+    shares = [1.0 / len(models)] * len(models) if shares is None else check_shares(shares, len(models))
     lists = [m.get_weights() for m in models]
     return [sum(s * w[i].astype(np.float64) for s, w in zip(shares, lists)).astype(lists[0][i].dtype)
             for i in range(len(lists[0]))]
@@ -48,12 +77,13 @@ def main(argv=None):
     if len(args.models) < 2:
         print("triggerword average: give at least two models", file=sys.stderr)
         return 2
-    target = os.path.join(args.out, "model.weights.h5")
-    if os.path.exists(target):
-        print(f"{target}: already exists; averaging writes only into a folder without a model", file=sys.stderr)
+    problem = out_problem(args.out)
+    if problem:
+        print(f"triggerword average: {problem}", file=sys.stderr)
         return 2
     shares = args.shares or [1 / len(args.models)] * len(args.models)
     try:
+        shares = check_shares(shares, len(args.models))
         models = [load_model_f(p) for p in args.models]
         weights = average_weights(models, shares)
     except (ModelFileError, ValueError) as exc:
@@ -64,11 +94,15 @@ def main(argv=None):
     if args.calibrate is not None:
         from triggerword.train import shift_threshold
         shift_threshold(out, args.calibrate)
-    save_model_f(out, args.out)
-    with open(os.path.join(args.out, "average.json"), "w") as f:
-        json.dump({"models": [os.fspath(p) for p in args.models], "shares": shares,
-                   "calibrated_threshold": args.calibrate, "note": args.note}, f, indent=1)
-        f.write("\n")
+    try:
+        save_model_f(out, args.out)
+        with open(os.path.join(args.out, "average.json"), "w") as f:
+            json.dump({"models": [os.fspath(p) for p in args.models], "shares": shares,
+                       "calibrated_threshold": args.calibrate, "note": args.note}, f, indent=1)
+            f.write("\n")
+    except OSError as exc:  # a folder that cannot be made or written (permissions, full disk)
+        print(f"triggerword average: --out {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     print(f"{args.out}: mean of {len(args.models)} models"
           + (f"; 0.5 now means {args.calibrate} of the average's own output" if args.calibrate is not None else ""))
     return 0

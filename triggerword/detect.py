@@ -16,8 +16,11 @@ Output, per file, one of:
 
 A file that cannot be used gets one line on stderr naming it and the problem; the other files are
 still processed and the exit code is 1. Pure silence is not an error: it gets a warning line and no
-detections. No input file is ever written: ``--chime``/``--plot`` refuse to write over an input.
-With several files, ``--chime OUT.wav`` writes ``OUT-<file stem>.wav`` for each (the same for ``--plot``).
+detections. No input file is ever written, nor any existing file unless ``--force``: the output
+names are checked before any audio is read (``triggerword.checks.check_new_file``), and a bad one
+stops the command with one line. With several files, ``--chime OUT.wav`` writes ``OUT-<file
+stem>.wav`` for each (the same for ``--plot``); two inputs of the same stem are refused up front.
+``--plot`` writes PNG, PDF or SVG, as its name ends.
 """
 import os
 
@@ -44,6 +47,7 @@ def build_parser():
                         help="probability above which a chime goes (default %(default)s)")
     parser.add_argument("--chime", metavar="OUT.wav", help="write the audio (44.1 kHz, channel 0) with a chime at each detection")
     parser.add_argument("--plot", metavar="OUT.png", help="plot the probability over time with the detections")
+    parser.add_argument("--force", action="store_true", help="replace --chime/--plot files that already exist")
     parser.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     parser.add_argument("--model", metavar="PATH", help="model_f weights (.weights.h5 or .keras; default models/model.weights.h5)")
     parser.add_argument("--state", choices=("lanes", "carry"), default="lanes",
@@ -61,22 +65,48 @@ def output_path(pattern, src, several):
     return pattern.with_name(f"{pattern.stem}-{Path(src).stem}{pattern.suffix}")
 
 
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def planned_outputs(args):
+    """{input: {"chime"|"plot": path}} for every input, or one line saying what is wrong with them."""
+    from triggerword.checks import check_new_file
+    several = len(args.files) > 1
+    plan, taken = {}, {}
+    for path in args.files:
+        plan[path] = {}
+        for kind, suffixes in (("chime", (".wav",)), ("plot", PLOT_SUFFIXES)):
+            pattern = getattr(args, kind)
+            if not pattern:
+                continue
+            out = output_path(pattern, path, several)
+            problem = check_new_file(out, f"--{kind}", suffixes, inputs=args.files, force=args.force)
+            if problem:
+                return None, problem
+            key = os.path.abspath(out)
+            if key in taken:
+                return None, (f"--{kind} {out}: {taken[key]} and {path} would both write it; "
+                              "rename one or run them apart")
+            taken[key] = path
+            plan[path][kind] = out
+    return plan, None
 
 
 def write_chime(src, detections, out):
     """Write ``src`` (44.1 kHz, channel 0, 16-bit, as recorded) with a chime at each detection, streaming."""
-    import soundfile
-    from triggerword.stream import AudioReader, StreamResampler, make_chime
+    from triggerword.checks import replace_atomically
+    from triggerword.stream import AudioReader, make_chime
     chime = make_chime(params.SAMPLE_RATE)
     starts = [int(round(d.time_s * params.SAMPLE_RATE)) for d in detections]
+    with AudioReader(src) as reader:
+        replace_atomically(out, lambda tmp: _chime_into(tmp, reader, starts, chime))
+
+
+def _chime_into(tmp, reader, starts, chime):
+    import soundfile
+    from triggerword.stream import StreamResampler
     pos = 0
-    tmp = Path(out).with_name(Path(out).name + ".part")
-    with AudioReader(src) as reader, soundfile.SoundFile(tmp, "w", params.SAMPLE_RATE, 1, "PCM_16", format="WAV") as sink:
+    with soundfile.SoundFile(tmp, "w", params.SAMPLE_RATE, 1, "PCM_16", format="WAV") as sink:
         resampler = None if reader.rate == params.SAMPLE_RATE else StreamResampler(reader.rate)
 
         def put(x):
@@ -95,7 +125,6 @@ def write_chime(src, detections, out):
             tail = resampler.finish()
             if len(tail):
                 put(tail)
-    os.replace(tmp, out)
 
 
 def write_plot(src, det, out):
@@ -121,21 +150,17 @@ def write_plot(src, det, out):
     ax.set_title(f"{Path(src).name}: {len(det.detections)} detection(s) (red)")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    from triggerword.checks import replace_atomically
+    try:
+        replace_atomically(out, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        plt.close(fig)
 
 
-def run_file(path, weights, args, several):
-    """Detect in one file; return its result dict. Raises AudioFileError for an unusable file."""
+def run_file(path, weights, args, outs):
+    """Detect in one file, writing ``outs`` ({"chime"|"plot": path}); return its result dict.
+    Raises AudioFileError for an unusable file."""
     from triggerword.stream import detect_file
-    outs = {}
-    for kind in ("chime", "plot"):
-        pattern = getattr(args, kind)
-        if pattern:
-            out = output_path(pattern, path, several)
-            if any(os.path.exists(f) and _same_file(out, f) for f in args.files):
-                raise AudioFileError(f"{path}: --{kind} {out} would overwrite an input file; choose another name")
-            outs[kind] = out
     start = time.perf_counter()
     det = detect_file(path, weights, args.threshold, keep_probabilities="plot" in outs, state=args.state)
     compute_s = time.perf_counter() - start
@@ -150,6 +175,10 @@ def run_file(path, weights, args, several):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    plan, problem = planned_outputs(args)
+    if problem:
+        print(f"triggerword detect: {problem}", file=sys.stderr)
+        return 2
     from triggerword.stream import load_for_command
     weights = load_for_command("triggerword detect", args.model, args.threshold)
     if weights is None:
@@ -158,7 +187,7 @@ def main(argv=None):
     failed = 0
     for path in args.files:
         try:
-            result, det, outs = run_file(path, weights, args, several)
+            result, det, outs = run_file(path, weights, args, plan[path])
         except (AudioFileError, OSError) as exc:
             failed += 1
             message = str(exc) if isinstance(exc, AudioFileError) else f"{path}: {exc.strerror or exc}"

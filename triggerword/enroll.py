@@ -47,8 +47,11 @@ import numpy as np
 
 from td_utils import AudioFileError, chime_steps, match_events
 from triggerword import params
+from triggerword.checks import at_least, threshold_arg
+
 
 MIN_TAKES = 5
+MIN_WORD_S = 0.2    # raw_data's activates last 0.50-2.04 s, people's 0.6-2.4 s
 MAX_SENTENCE_S = 8.0
 # What --record-sentences asks you to read, in this order: every other one holds the word, and the
 # others words that sound like it (the near misses of the corpus' false-alarm hours): your own
@@ -460,22 +463,16 @@ def protected_dirs():
 
 
 def check_output(out, model_path, force):
-    """Return an error line when ``out`` may not be written, else None."""
+    """Return an error line when ``out`` may not be written, else None: ``checks.check_new_file``'s
+    rule, and never a model in a ``models/`` folder (the shipped ones), even with ``force``."""
+    from triggerword.checks import check_new_file
     out = Path(out)
-    name = out.name
-    if not (name.endswith(".weights.h5") or name.endswith(".keras")):
-        return f"--out {out}: the name must end with .weights.h5 or .keras"
     resolved = out.resolve()
-    if model_path is not None and Path(model_path).exists() and resolved == Path(model_path).resolve():
+    if model_path is not None and Path(model_path).exists() and out.exists() and out.samefile(model_path):
         return f"--out {out}: that is the model being fine-tuned; write a new file"
-    if out.exists():
-        if resolved.parent in protected_dirs() or resolved.parent.name == "models":
-            return f"--out {out}: refusing to replace a model in {resolved.parent} (the shipped models); choose a new name"
-        if not force:
-            return f"--out {out}: already exists; choose a new name or pass --force"
-        if out.is_dir():
-            return f"--out {out}: is a folder"
-    return None
+    if out.is_file() and (resolved.parent in protected_dirs() or resolved.parent.name == "models"):
+        return f"--out {out}: refusing to replace a model in {resolved.parent} (the shipped models); choose a new name"
+    return check_new_file(out, "--out", (".weights.h5", ".keras"), force=force)
 
 
 def save(model, out):
@@ -588,12 +585,12 @@ def build_parser():
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default %(default)s)")
     parser.add_argument("--dropout", type=float, default=0.2,
                         help="dropout while fine-tuning (weights do not depend on it; default %(default)s)")
-    parser.add_argument("--eval-clips", type=int, default=4, help="clips per held-out take (default %(default)s)")
-    parser.add_argument("--quiet-clips", type=int, default=30,
+    parser.add_argument("--eval-clips", type=at_least(1), default=4, help="clips per held-out take (default %(default)s)")
+    parser.add_argument("--quiet-clips", type=at_least(0), default=30,
                         help="10-s clips without the word (background and other words) on which false alarms are "
                              "counted before and after (default %(default)s: 5 minutes)")
-    parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD, help="for recall (default %(default)s)")
-    parser.add_argument("--max-backgrounds", type=int, default=40, help="backgrounds loaded at most (default %(default)s)")
+    parser.add_argument("--threshold", type=threshold_arg, default=params.DEFAULT_THRESHOLD, help="for recall (default %(default)s)")
+    parser.add_argument("--max-backgrounds", type=at_least(1), default=40, help="backgrounds loaded at most (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -648,6 +645,9 @@ def main(argv=None, open_input=None):
     problem = check_output(args.out, model_path, args.force)
     if problem:
         return fail(problem)
+    recording = args.record or args.record_sentences or args.record_talk
+    if recording and Path(args.takes_dir).exists() and not Path(args.takes_dir).is_dir():
+        return fail(f"--takes-dir {args.takes_dir}: is a file, not a folder to save recordings in")
     try:
         weights_before = load_weights(model_path)
     except ModelFileError as exc:
@@ -682,9 +682,10 @@ def main(argv=None, open_input=None):
             bad += 1
             warn(f"{f}: pure silence, no word in it")
             continue
-        if len(x) > params.CLIP_SAMPLES // 2:
+        if not MIN_WORD_S * params.SAMPLE_RATE <= len(x) <= params.CLIP_SAMPLES // 2:
             bad += 1
-            warn(f"{f}: {len(x) / params.SAMPLE_RATE:.1f} s of sound; a take should hold one \"activate\" (under 5 s)")
+            warn(f"{f}: {len(x) / params.SAMPLE_RATE:.2f} s of sound; a take should hold one \"activate\" "
+                 f"({MIN_WORD_S} to 5 s)")
             continue
         takes.append(x)
     if len(takes) < MIN_TAKES:
@@ -703,6 +704,9 @@ def main(argv=None, open_input=None):
             said.append((x, ends))
         else:
             unsaid.append(x)
+    if sentence_files and not (said or unsaid):
+        return fail(f"--sentences: none of the {len(sentence_files)} recording(s) could be used (see above); "
+                    "fix them or leave --sentences out")
 
     talk_files = _expand(args.talk, warn, "--talk")
     talk = load_talk(talk_files, warn)

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from td_utils import AudioFileError, chime_steps, clip_spectrogram, event_scores, match_events
-from triggerword import params
+from triggerword import checks, params
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
@@ -94,6 +94,11 @@ def load_labels(dev_dir):
             isinstance(ends, list) and all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in ends)
             for ends in labels.values()):
         raise ValueError(f'{path}: expected {{"clip.wav": [end in ms of each "activate", ...], ...}}')
+    for clip, ends in labels.items():
+        outside = [t for t in ends if not 0 <= t <= params.CLIP_MS]  # NaN is never inside
+        if outside:
+            raise ValueError(f"{path}: {clip}: the end {outside[0]} ms is not inside the clip's "
+                             f"0-{params.CLIP_MS} ms")
     return labels
 
 
@@ -314,8 +319,10 @@ def plot_sweep(rows, path, title="threshold sweep"):
     ax.legend(loc="lower right")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        checks.replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        plt.close(fig)
 
 
 def compare_scores(model, dev_feats, dev_truths, fa_feats, engine, threshold, fa2_feats=None, talk_feats=None,
@@ -763,13 +770,39 @@ def _level_name(level):
 
 
 def parse_level(text):
-    """A --levels entry: a dBFS number, or ``asis`` for the file's own level (None)."""
+    """A --levels entry: a dBFS number from -80 to 0, or ``asis`` for the file's own level (None)."""
     if text == "asis":
         return None
     try:
-        return float(text)
+        level = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number such as -30, or asis") from None
+        level = float("nan")
+    if not -80 <= level <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number from -80 to 0 such as -30, or asis")
+    return level
+
+
+def parse_shift(text):
+    """A --shifts entry: semitones from -12 to 12 (an octave either way)."""
+    try:
+        shift = float(text)
+    except ValueError:
+        shift = float("nan")
+    if not -12 <= shift <= 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a pitch shift: semitones from -12 to 12")
+    return shift
+
+
+def parse_highpass(text):
+    """A --highpass entry: a cut-off in Hz under half the sample rate, or 0 for the clip as made."""
+    try:
+        hz = float(text)
+    except ValueError:
+        hz = float("nan")
+    if not 0 <= hz < params.SAMPLE_RATE / 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a cut-off: Hz from 0 (none) to under {params.SAMPLE_RATE // 2}")
+    return hz
 
 
 def parse_rate(text):
@@ -1056,8 +1089,8 @@ def write_report(args, at, rows, names, truths):
     lines += [""] + ablation_lines(at.get("compared", []), run_facts(args.run)["recipe"] if args.run else {})
     if args.plot:
         lines += ["", f"![sweep]({os.path.relpath(args.plot, os.path.dirname(args.report) or '.')})"]
-    with open(args.report, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    checks.replace_atomically(args.report, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _shown(path, here):
@@ -1083,8 +1116,9 @@ def main(argv=None):
                              "apart and by speaker")
     parser.add_argument("--engine", default=None,
                         help="folder of held-out-engine clips with labels.json (F1 reported on its own)")
-    parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
-    parser.add_argument("--plot", default=None, help="write the threshold sweep as a PNG here")
+    parser.add_argument("--threshold", type=checks.threshold_arg, default=params.DEFAULT_THRESHOLD)
+    parser.add_argument("--plot", default=None, help="write the threshold sweep here (.png, .pdf or .svg)")
+    parser.add_argument("--force", action="store_true", help="replace --report and --plot files that already exist")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--report", default=None, help="write a Markdown report here (e.g. models/EVAL.md)")
     parser.add_argument("--run", default=None, help="training run folder whose recipe and log go into the report")
@@ -1092,11 +1126,11 @@ def main(argv=None):
                         help="also score the dev set (and the held-out engine) with every clip set to each of these "
                              "loudness levels instead of -20 dBFS; asis keeps each file's own level "
                              "(e.g. --levels -40 -30 -20 -10 asis)")
-    parser.add_argument("--shifts", nargs="+", type=float, default=[], metavar="SEMITONES",
+    parser.add_argument("--shifts", nargs="+", type=parse_shift, default=[], metavar="SEMITONES",
                         help="also score the dev set, the held-out engine and each --extra set with every clip "
                              "shifted in pitch by each of these semitones at the same pace, formants with it "
                              "(e.g. --shifts -6 -4 -2 0 2 4: negative is a lower voice)")
-    parser.add_argument("--highpass", nargs="+", type=float, default=[], metavar="HZ",
+    parser.add_argument("--highpass", nargs="+", type=parse_highpass, default=[], metavar="HZ",
                         help="also score the dev set, the held-out engine and each --extra set with the bass of "
                              "every clip cut below each of these frequencies, as a small microphone does "
                              "(e.g. --highpass 0 100 200 300 400; 0 is the clip as made)")
@@ -1172,6 +1206,11 @@ def main(argv=None):
                 raise FileNotFoundError(f"{os.path.join(os.path.dirname(os.path.abspath(folder)), 'manifest.csv')}: "
                                         f"missing, so --voices cannot tell who reads {folder}'s clips; it is "
                                         "written by `triggerword corpus`")
+        inputs = [args.model] + [os.path.join(f, "labels.json") for f in (args.dev, args.engine, *(f for _, f in extra_dirs)) if f]
+        for option, path, suffixes in (("--report", args.report, (".md",)), ("--plot", args.plot, (".png", ".pdf", ".svg"))):
+            problem = path is not None and checks.check_new_file(path, option, suffixes, inputs, args.force)
+            if problem:
+                raise ValueError(problem)
     except (ModelFileError, FileNotFoundError, ValueError) as exc:
         print(f"triggerword evaluate: {exc}", file=sys.stderr)
         return 1
@@ -1179,6 +1218,10 @@ def main(argv=None):
     keep = bool(runs)  # features are held only to score the --compare runs on them
     names, feats, dev_probs = read_and_predict(model, args.dev, sorted(labels), keep, progress=True)
     truths = [labels[n] for n in names]
+    if not names:
+        print(f"triggerword evaluate: {args.dev}: no clip of its labels.json could be read; nothing to score",
+              file=sys.stderr)
+        return 1
     fa_probs = fa2_probs = fa_feats = fa2_feats = talk_probs = talk_feats = real_probs = real_feats = None
     if args.fa:
         fa_names, fa_feats, fa_probs = read_and_predict(model, args.fa, None, keep, progress=True)
@@ -1197,6 +1240,12 @@ def main(argv=None):
     for (label, folder), lab in zip(extra_dirs, extra_labels):
         x_names, x_feats, x_probs = read_and_predict(model, folder, sorted(lab), keep, progress=True)
         extras.append((label, folder, x_names, x_feats, [lab[n] for n in x_names], x_probs))
+    read = [(args.fa, fa_probs), (args.fa2, fa2_probs), (args.talk, talk_probs), (args.real, real_probs),
+            (args.engine, None if engine is None else engine[0])] + [(x[1], x[5]) for x in extras]
+    for folder, probs in read:
+        if probs is not None and not len(probs):
+            print(f"triggerword evaluate: {folder}: no clip in it could be read; nothing to score", file=sys.stderr)
+            return 1
     rows = sweep(dev_probs, truths, fa_probs, engine=engine, fa2_probs=fa2_probs, talk_probs=talk_probs,
                  extras=[(x[0], x[5], x[4]) for x in extras], real_probs=real_probs)
     events = [("dev set", clip_events(dev_probs, truths, args.threshold))]   # each clip's counts, for the intervals

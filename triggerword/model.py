@@ -7,6 +7,7 @@ The GRUs run left to right only, so the model can run on a stream (see ``trigger
 """
 import json
 import os
+import warnings
 
 from triggerword import params
 
@@ -59,9 +60,12 @@ class ModelFileError(ValueError):
 def load_model_f(weights_path, json_path=None):
     """Load ``model_f`` weights (``.weights.h5`` or ``.keras``) into a fresh ``model_f``.
 
-    A file made for another architecture raises ``ModelFileError`` saying what differs.
+    A file made for another architecture raises ``ModelFileError`` saying what differs; a damaged
+    file, or one holding NaN or infinite weights, one saying so.
     ``json_path``, when given, is checked against ``model_f``'s architecture first.
     """
+    import zipfile
+
     import keras
     weights_path = os.fspath(weights_path)
     if not os.path.exists(weights_path):
@@ -74,21 +78,70 @@ def load_model_f(weights_path, json_path=None):
             raise ModelFileError(f"{json_path}: not a Keras model description ({exc})") from None
         _check_same(model, other, json_path)
     if weights_path.endswith(".keras"):
+        if not zipfile.is_zipfile(weights_path):  # Keras says "File not found" of a file that is there
+            raise ModelFileError(f"{weights_path}: not a readable .keras file (damaged, or not a Keras model)")
         try:
             other = keras.models.load_model(weights_path, compile=False)
         except Exception as exc:
-            raise ModelFileError(f"{weights_path}: not a loadable Keras model ({exc})") from None
+            raise ModelFileError(f"{weights_path}: not a loadable Keras model ({_first_line(exc)})") from None
         _check_same(model, other, weights_path)
         model.set_weights(other.get_weights())
-        return model
+        return check_finite(model, weights_path)
     if not weights_path.endswith(".h5"):
         hint = (" (a .json holds the architecture only: give the .weights.h5 or .keras file beside it)"
                 if weights_path.endswith(".json") else "")
         raise ModelFileError(f"{weights_path}: not a model_f weights file: expected .weights.h5 or .keras{hint}")
     try:
-        model.load_weights(weights_path)
+        with warnings.catch_warnings():  # Keras warns of each layer it skips, then raises anyway
+            warnings.filterwarnings("ignore", message="Skipping nested container")
+            model.load_weights(weights_path)
     except Exception as exc:
-        raise ModelFileError(f"{weights_path}: weights do not fit model_f ({str(exc).splitlines()[0]})") from None
+        raise ModelFileError(f"{weights_path}: {_h5_difference(weights_path, exc)}") from None
+    return check_finite(model, weights_path)
+
+
+def _first_line(exc):
+    lines = str(exc).strip().splitlines()
+    return lines[0].rstrip(":") if lines else type(exc).__name__
+
+
+def _h5_difference(path, exc):
+    """Why a ``.h5`` file's weights did not load into ``model_f``, in one line.
+
+    Keras's own message is many lines (the values of a whole weight array among them); this one
+    names the first weight array whose place or shape differs from model_f's layout
+    (``triggerword.stream``'s table of it).
+    """
+    import h5py
+
+    from triggerword.stream import _H5_LAYERS, _H5_SHAPES
+    try:
+        with h5py.File(path, "r") as f:
+            got = {}
+            f.visititems(lambda name, obj: got.update({name: obj.shape}) if isinstance(obj, h5py.Dataset) else None)
+    except Exception:
+        return "not a readable .weights.h5 file (damaged, or not a Keras weights file)"
+    want = {f"{group}/{i}": shape for key, group in _H5_LAYERS.items() for i, shape in enumerate(_H5_SHAPES[key])}
+    for name, shape in want.items():
+        if name not in got:
+            return f"its layers do not match model_f's: it has no {name} (model_f's {shape})"
+        if got[name] != shape:
+            return f"its layers do not match model_f's: {name} is {got[name]}, model_f needs {shape}"
+    extra = sorted(set(got) - set(want))
+    if extra:
+        return f"its layers do not match model_f's: it also holds {extra[0]}, which model_f lacks"
+    return f"weights do not fit model_f ({_first_line(exc)})"
+
+
+def check_finite(model, path):
+    """``model`` as it is, or ``ModelFileError`` naming ``path`` if a weight is NaN or infinite (a
+    damaged file, or an average with bad shares: the model would answer NaN, which never fires).
+    ``model`` is a Keras model or a list of arrays."""
+    import numpy as np
+    arrays = model.get_weights() if hasattr(model, "get_weights") else model
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise ModelFileError(f"{path}: holds weights that are not numbers (NaN or infinite): "
+                             "damaged or badly averaged model")
     return model
 
 

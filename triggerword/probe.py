@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from triggerword import params
+from triggerword.checks import threshold_arg
 
 VOICES = ("kal", "kal16", "awb", "rms", "slt")
 PHRASES = (("please", "the heater in the living room"), ("okay", "the lights in the kitchen"),
@@ -100,7 +101,7 @@ def probe(model, clips, threshold=params.DEFAULT_THRESHOLD):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="triggerword probe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True, help="model_f weights (repeatable)")
-    parser.add_argument("--threshold", type=float, default=params.DEFAULT_THRESHOLD)
+    parser.add_argument("--threshold", type=threshold_arg, default=params.DEFAULT_THRESHOLD)
     args = parser.parse_args(argv)
     from triggerword.model import ModelFileError, load_model_f
     from triggerword.tts import engine_problem

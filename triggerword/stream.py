@@ -156,8 +156,9 @@ def load_weights(path=None):
 
     Reads the Keras 3 file with h5py (no TensorFlow start-up); anything else, such as a file made
     for another architecture, goes through ``triggerword.model.load_model_f`` for its clear error.
+    Weights that are NaN or infinite are refused as ``load_model_f`` refuses them.
     """
-    from triggerword.model import ModelFileError
+    from triggerword.model import ModelFileError, check_finite
     path = Path(default_model_path() if path is None else path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file (train one with `triggerword train`, "
@@ -176,6 +177,7 @@ def load_weights(path=None):
         from triggerword.model import load_model_f
         weights = weights_from_keras(load_model_f(path))
         weights.source = str(path)
+    check_finite([v for k, v in vars(weights).items() if k != "source"], path)
     return weights
 
 
@@ -735,6 +737,8 @@ class AudioReader:
         lines = [line.strip() for line in self._err.read().decode("utf-8", "replace").splitlines() if line.strip()]
         if not lines:
             return f"exit code {self._proc.returncode}"
+        if any("matches no streams" in line for line in lines):  # "-map 0:a:0" found nothing to map
+            return "it holds no audio stream"
         last = lines[-1]
         return last[len(self.path) + 2:] if last.startswith(self.path + ": ") else last
 
