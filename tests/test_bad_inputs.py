@@ -37,6 +37,13 @@ def files(tmp_path_factory):
         save_model_f(m, base / name)
         out[name] = base / name / "model.weights.h5"
         out[name + "_keras"] = base / name / "model.keras"
+    w = m.get_weights()
+    w[1][5] = 0.0
+    w[5] = w[5].copy()
+    w[5][3] = np.inf                         # one BatchNorm moving variance: folded in, it became a finite 0
+    m.set_weights(w)
+    save_model_f(m, base / "bn_inf")
+    out["bn_inf"] = base / "bn_inf" / "model.weights.h5"
     inp = keras.Input((5511, 101))
     x = keras.layers.BatchNormalization()(keras.layers.Conv1D(8, 15, strides=4)(inp))
     keras.Model(inp, keras.layers.Dense(1)(keras.layers.GRU(16, return_sequences=True)(x))).save_weights(
@@ -90,7 +97,7 @@ def test_average_refuses_shares_that_are_not_numbers(files, tmp_path, capsys, sh
 
 # ------------------------------------------------------------------------------ model files
 
-@pytest.mark.parametrize("kind", ["nan", "nan_keras", "inf"])
+@pytest.mark.parametrize("kind", ["nan", "nan_keras", "inf", "bn_inf"])
 def test_weights_that_are_not_numbers_are_refused_by_every_loader(files, tmp_path, capsys, kind):
     """A NaN model answered NaN, which never crosses the threshold: detect found nothing, with exit code 0."""
     from triggerword import detect
