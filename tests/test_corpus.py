@@ -783,3 +783,28 @@ def test_foreign_target_feeds_the_trainer_sentences_without_the_word(tmp_path):
     both = load_corpus("raw_data", dict(RECIPE, extra_corpora=[str(out)], extra_parts=["without"]))
     assert len(both.sentences) == len(base.sentences) + 4 and len(both.labelled) == len(base.labelled)
     assert len(both.activates) == len(base.activates) and len(both.negatives) == len(base.negatives)
+
+
+def test_corpus_out_never_replaces_a_users_files(tmp_path, capsys):
+    """A non-empty --out that the generator did not make is refused before any work, and raw_data's
+    four folders are replaced only when every file in them is one its manifest lists (before, a take
+    the user had added to raw_data/activates was deleted, and a user's folder was written into)."""
+    from triggerword import corpus
+    mine = tmp_path / "mine"
+    (mine / "activates").mkdir(parents=True)
+    (mine / "activates" / "000001.wav").write_bytes(b"a user's take")
+    (mine / "notes.txt").write_text("keep")
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw_data", raw)
+    (raw / "activates" / "my_take.wav").write_bytes(b"a take of my own")
+    for target, out, message in (("cache", mine, "did not make"), ("heldout", mine, "did not make"),
+                                 ("raw_data", mine, "did not make"),
+                                 ("raw_data", raw, "activates/my_take.wav is not in its manifest.csv")):
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        assert corpus.main(["--target", target, "--out", str(out)]) == 2, (target, out)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and "nothing was written" in err[0], (target, err)
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    (raw / "activates" / "my_take.wav").unlink()
+    assert corpus.out_problem("raw_data", raw) is None            # its own files only: it may replace them
+    assert corpus.out_problem("raw_data", tmp_path / "new") is None

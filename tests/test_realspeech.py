@@ -138,6 +138,41 @@ def test_no_user_file_is_overwritten(sounds, tmp_path, capsys):
     assert sorted(p.name for p in made.glob("*.wav")) == ["it-menardi-0000.wav", "it-menardi-0001.wav"]
 
 
+def test_a_manifest_alone_does_not_make_a_folder_its_own(sounds, tmp_path, monkeypatch, capsys):
+    """Before, any folder with a manifest.csv was replaced whole (the corpus generator writes one in
+    raw_data/ and cache/ too), "." was emptied, a user's ".NAME.part" folder beside --out was deleted,
+    and a run that could read no prompt replaced good clips with an empty folder."""
+    corpus = tmp_path / "corpus"
+    (corpus / "activates").mkdir(parents=True)
+    (corpus / "activates" / "001.wav").write_bytes(b"a take")
+    (corpus / "manifest.csv").write_text("path,kind,engine\nactivates/001.wav,activate,kokoro\n")
+    made = tmp_path / "made"
+    assert realspeech.main(["--out", str(made), "--sounds", str(sounds), "--speakers", "it-menardi"]) == 0
+    (made / "notes.txt").write_text("mine")             # a folder it made, with a user's file added
+    user_part = tmp_path / ".made.part"
+    user_part.mkdir()
+    (user_part / "keep.txt").write_text("mine")
+    monkeypatch.chdir(corpus)
+    capsys.readouterr()
+    for out in (corpus, made, "."):
+        before = sorted(str(p) for p in Path(out).rglob("*"))
+        assert realspeech.main(["--out", str(out), "--sounds", str(sounds), "--speakers", "it-menardi"]) == 1, out
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and ("did not make" in err[0] or "not the current folder" in err[0]), (out, err)
+        assert sorted(str(p) for p in Path(out).rglob("*")) == before, out
+    (made / "notes.txt").unlink()
+    assert realspeech.main(["--out", str(made), "--sounds", str(sounds), "--speakers", "it-menardi"]) == 0
+    assert (user_part / "keep.txt").read_text() == "mine" and not list(tmp_path.glob(".made.*.part"))
+    broken = tmp_path / "broken"
+    (broken / "it_IT_f_Menardi").mkdir(parents=True)
+    for name in "abc":
+        (broken / "it_IT_f_Menardi" / f"{name}.wav").write_bytes(b"RIFF....WAVEfmt not really")
+    clips = sorted(p.name for p in made.iterdir())
+    capsys.readouterr()
+    assert realspeech.main(["--out", str(made), "--sounds", str(broken), "--speakers", "it-menardi"]) == 1
+    assert "no clip could be made" in capsys.readouterr().err and sorted(p.name for p in made.iterdir()) == clips
+
+
 def test_the_installed_english_prompts_are_real_speech_without_the_word(tmp_path):
     """The package setup installs: about half an hour of one real speaker, none of it the word."""
     counts = realspeech.build(tmp_path / "real", ["en-allison"])

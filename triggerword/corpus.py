@@ -2376,6 +2376,36 @@ def _repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+RAW_PARTS = ("activates", "negatives", "backgrounds", "dev")   # what --target raw_data replaces whole
+
+
+def out_problem(target, out):
+    """Why ``--out`` must not be written, in words, or None. A folder that is not empty must be one
+    this command made: its ``manifest.csv`` has the corpus's columns, or it holds the ``.work`` folder
+    of an interrupted run. Regenerating raw_data replaces its four folders whole, so every file in
+    them must be one its manifest lists (or ``dev/labels.json``): a take the user added is never lost.
+    ``--target examples`` writes only ``chime.wav`` and ``my_audio.wav`` and is not checked."""
+    if target == "examples" or not out.is_dir() or not any(out.iterdir()):
+        return None
+    listed = None
+    try:
+        with open(out / "manifest.csv", newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            if next(reader, None) == MANIFEST_FIELDS:
+                listed = {row[0] for row in reader if row}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    if listed is None and not (out / ".work").is_dir():
+        return "a folder with files that `triggerword corpus` did not make (no manifest.csv of its own)"
+    if target == "raw_data":
+        for part in RAW_PARTS:
+            for path in sorted((out / part).rglob("*")) if (out / part).is_dir() else ():
+                rel = path.relative_to(out).as_posix()
+                if path.is_file() and rel not in (listed or set()) and rel != "dev/labels.json":
+                    return f"{rel} is not in its manifest.csv (a file of yours?), and {part}/ would be replaced whole"
+    return None
+
+
 def main(argv=None) -> int:
     """Generate the speech corpus (see the module docstring)."""
     parser = argparse.ArgumentParser(
@@ -2481,6 +2511,10 @@ def main(argv=None) -> int:
                        "extra": root / "cache" / "extra", "accent": root / "cache" / "accent", "foreign": root / "cache" / "foreign"}[args.target]
     if Path(out).exists() and not Path(out).is_dir():
         print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
+        return 2
+    problem = out_problem(args.target, Path(out))
+    if problem:
+        print(f"error: --out {out}: {problem}; nothing was written", file=sys.stderr)
         return 2
     try:
         if args.target == "examples":

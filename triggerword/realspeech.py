@@ -27,9 +27,11 @@ import csv
 import gzip
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from math import gcd
@@ -38,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from triggerword import params
+from triggerword.checks import file_above
 
 SOUNDS = "/usr/share/asterisk/sounds"
 SKIP = "activ"   # prompts whose file name holds this are left out
@@ -160,17 +163,53 @@ def _try_decode(path, error):
         return exc
 
 
+CLIP_COLUMNS = ["clip", "speaker", "language", "package", "prompts", "spans_s"]   # manifest of the clips
+STAMP_COLUMNS = ["clip", "language", "package", "prompts"]                       # manifest of --stamps
+
+
+def _made_here(out):
+    """True when every entry of the folder ``out`` is one this command writes: the clips' manifest
+    (its own columns, not the corpus generator's) and ``<speaker>-NNNN.wav`` clips, or the stamps'
+    manifest with ``sentences/`` holding only ``stamps-NNNNN.wav``, ``labels.json`` and a manifest."""
+    def header(path):
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                return next(csv.reader(f), None)
+        except (OSError, UnicodeDecodeError):
+            return None
+    names = {p.name for p in out.iterdir()}
+    if header(out / MANIFEST) == CLIP_COLUMNS:
+        return all(n == MANIFEST or (re.fullmatch(r".+-\d{4}\.wav", n) and speaker_of(n) in SPEAKERS
+                                     and (out / n).is_file()) for n in names)
+    if header(out / MANIFEST) == STAMP_COLUMNS and names <= {MANIFEST, "sentences"} and (out / "sentences").is_dir():
+        return all(n in (MANIFEST, "labels.json") or re.fullmatch(r"stamps-\d{5}\.wav", n)
+                   for n in (p.name for p in (out / "sentences").iterdir()))
+    return False
+
+
 def check_out(out):
-    """None when ``out`` is absent, empty, or a folder this command made; else what is wrong, in one line."""
+    """None when ``out`` is absent, empty, or a folder this command made (``_made_here``: then it is
+    replaced); else what is wrong, in one line. The folder is checked file by file, since a
+    ``manifest.csv`` alone also marks the corpus generator's folders."""
     out = Path(out)
+    if not out.name or out.resolve() == Path.cwd().resolve():
+        return f"{out}: give a folder of its own to write into, not the current folder"
     if not out.exists():
-        return None
+        blocker = file_above(out)
+        return f"{out}: {blocker} is a file, not a folder; choose another --out" if blocker else None
     if not out.is_dir():
         return f"{out}: exists and is not a folder; choose another --out"
-    if any(out.iterdir()) and not (out / MANIFEST).is_file():
-        return (f"{out}: a folder with files that `triggerword realspeech` did not make (no {MANIFEST}); "
+    if any(out.iterdir()) and not _made_here(out):
+        return (f"{out}: a folder with files that `triggerword realspeech` did not make; "
                 "choose another --out, nothing was written")
     return None
+
+
+def _replace(work, out):
+    """Move the finished ``work`` folder to ``out``, replacing a folder this command made there."""
+    if out.exists():
+        shutil.rmtree(out)   # check_out: empty, or made by this command
+    os.replace(work, out)
 
 
 def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False):
@@ -192,9 +231,20 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
         raise RealSpeechError(f"{sounds}: no Asterisk prompts of {', '.join(missing)}; install them: {install}")
     if missing:
         warn(f"warning: {sounds}: no prompts of {', '.join(missing)} (left out; `{install}` adds them)")
-    work = out.parent / f".{out.name}.part"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        counts = _write_clips(work, speakers, missing, sounds, seed, warn, progress)
+        if not sum(counts.values()):
+            raise RealSpeechError(f"{sounds}: no clip could be made of {', '.join(counts)} (every prompt "
+                                  f"unreadable: see the warnings); {out} is left as it was")
+        _replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return counts
+
+
+def _write_clips(work, speakers, missing, sounds, seed, warn, progress):
     import soundfile
     rows, counts = [], {}
     for s in speakers:
@@ -208,12 +258,9 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
             rows.append({"clip": name, "speaker": s, "language": SPEAKERS[s][3], "package": SPEAKERS[s][2],
                          "prompts": " ".join(names), "spans_s": " ".join(f"{a:.2f}:{b:.2f}" for a, b in spans)})
     with open(work / MANIFEST, "w", newline="") as f:
-        w = csv.DictWriter(f, ["clip", "speaker", "language", "package", "prompts", "spans_s"])
+        w = csv.DictWriter(f, CLIP_COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    if out.exists():
-        shutil.rmtree(out)   # check_out: empty, or made by this command
-    os.replace(work, out)
     return counts
 
 
@@ -250,9 +297,6 @@ def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
     ``labels.json`` (every file: no word) and ``manifest.csv`` (language and the files of each). The
     trainer adds it with ``--set 'extra_corpora=["<out>"]' --set 'extra_parts=["without"]'``.
     Returns {language: sentences}."""
-    import json
-    import soundfile
-    from td_utils import AudioFileError
     out = Path(out)
     problem = check_out(out)
     if problem:
@@ -264,13 +308,28 @@ def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
     by_lang = {}
     for f in files:
         by_lang.setdefault(stamp_language(f), []).append(f)
-    work = out.parent / f".{out.name}.part"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "sentences").mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        counts = _write_stamps(work, by_lang, len(files), stamps, seed, warn, progress)
+        if not sum(counts.values()):
+            raise RealSpeechError(f"{stamps}: no stamp description could be read (see the warnings); "
+                                  f"{out} is left as it was")
+        _replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return counts
+
+
+def _write_stamps(work, by_lang, n_files, stamps, seed, warn, progress):
+    import json
+    import soundfile
+    from td_utils import AudioFileError
+    (work / "sentences").mkdir()
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(files), desc="stamps", unit="file", leave=False)
+        bar = tqdm(total=n_files, desc="stamps", unit="file", leave=False)
     rng = np.random.default_rng([seed, zlib.crc32(b"stamps")])
     rows, labels, counts, n = [], {}, {}, 0
     for lang in sorted(by_lang):
@@ -308,12 +367,9 @@ def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
         json.dump(labels, f, indent=0, sort_keys=True)
     for folder in (work, work / "sentences"):   # the root's manifest marks the folder as this command's
         with open(folder / MANIFEST, "w", newline="") as f:
-            w = csv.DictWriter(f, ["clip", "language", "package", "prompts"])
+            w = csv.DictWriter(f, STAMP_COLUMNS)
             w.writeheader()
             w.writerows(rows)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(work, out)
     return counts
 
 
