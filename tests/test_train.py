@@ -1977,3 +1977,189 @@ def test_domain_training_needs_real_sentences_and_is_off_by_default(tmp_path, ti
     assert main(common + ["--run", str(tmp_path / "empty_run"), "--epochs", "1", "--set", "domain_weight=0.5",
                           "--set", f'domain_corpus="{tmp_path / "empty"}"']) == 1
     assert "triggerword realspeech --stamps" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(tiny_corpus, tmp_path_factory):
+    """A finished one-epoch run, to be copied (never changed) by the tests of the trainer's checks."""
+    pytest.importorskip("torch")
+    from triggerword.train import main
+    run = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4",
+                 "--batch-size", "2", "--workers", "0", "--threads", "1", "--epochs", "1"]) == 0
+    return run
+
+
+def _train_args(tiny_corpus, run, *extra):
+    return ["--corpus", str(tiny_corpus), "--dev", "", "--run", str(run), "--examples", "4", "--batch-size", "2",
+            "--workers", "0", "--threads", "1", "--epochs", "1", *extra]
+
+
+def _one_line(capsys):
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def test_a_new_run_never_starts_over_a_run(tmp_path, tiny_corpus, one_epoch_run, capsys):
+    """A new run (no --resume) in a folder that holds a run is refused and replaces nothing; an empty folder is fine."""
+    import shutil
+    from triggerword.train import main
+    for name in ("checkpoint.pt", "recipe.json", "log.csv", "keras"):
+        run = tmp_path / name.replace(".", "_")
+        run.mkdir()
+        src = one_epoch_run / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, run / name)
+        before = _snapshot(run)
+        capsys.readouterr()
+        assert main(_train_args(tiny_corpus, run, "--seed", "3")) == 2
+        assert _one_line(capsys).endswith(f"{run} already holds a run: --resume it, or choose a new --run")
+        assert _snapshot(run) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(_train_args(tiny_corpus, empty)) == 0
+    assert (empty / "checkpoint.pt").exists()
+
+
+def test_resume_needs_a_checkpoint(tmp_path, tiny_corpus, capsys):
+    """--resume of a run that is not there, or has no checkpoint.pt, is refused; it once trained from scratch."""
+    from triggerword.train import main
+    missing, bare = tmp_path / "missing", tmp_path / "bare"
+    bare.mkdir()
+    (bare / "log.csv").write_text("epoch\n")
+    for run in (missing, bare):
+        capsys.readouterr()
+        assert main(_train_args(tiny_corpus, run, "--resume")) == 2
+        assert f"{run / 'checkpoint.pt'}: no checkpoint to resume" in _one_line(capsys)
+    assert not missing.exists() and sorted(p.name for p in bare.iterdir()) == ["log.csv"]
+
+
+def test_export_reads_every_input_first_and_replaces_a_model_only_with_force(tmp_path, one_epoch_run, capsys):
+    import shutil
+    from triggerword.train import main
+    # best.pt without checkpoint.pt: refused before anything is written (it once left a half export)
+    half = tmp_path / "half"
+    half.mkdir()
+    shutil.copy(one_epoch_run / "best.pt", half / "best.pt")
+    out = tmp_path / "out"
+    assert main(["--run", str(half), "--export", str(out)]) == 2
+    assert f"{half / 'checkpoint.pt'}: no checkpoint yet" in _one_line(capsys)
+    assert not out.exists()
+    # a folder holding a model: refused without --force, and left as it was
+    assert main(["--run", str(one_epoch_run), "--export", str(out)]) == 0
+    before = _snapshot(out)
+    assert sorted(str(p) for p in before) == ["export.json", "model.json", "model.keras", "model.weights.h5"]
+    capsys.readouterr()
+    assert main(["--run", str(one_epoch_run), "--export", str(out), "--export-epoch", "last"]) == 2
+    err = _one_line(capsys)
+    assert f"--export {out}: already holds a model" in err and "--force" in err
+    assert _snapshot(out) == before
+    assert main(["--run", str(one_epoch_run), "--export", str(out), "--export-epoch", "last", "--force"]) == 0
+    assert json.loads((out / "export.json").read_text())["chosen_by"].startswith("the last epoch")
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "model.json", "model.keras", "model.weights.h5"]
+
+
+def test_a_damaged_checkpoint_or_recipe_is_one_line_on_resume_and_export(tmp_path, tiny_corpus, one_epoch_run, capsys):
+    import shutil
+    import torch
+    from triggerword.train import main
+    good = (one_epoch_run / "checkpoint.pt").read_bytes()
+    damages = {"truncated": lambda p: p.write_bytes(good[:len(good) // 2]),
+               "garbage": lambda p: p.write_bytes(b"not a checkpoint at all\n" * 10),
+               "empty": lambda p: p.write_bytes(b""),
+               "folder": lambda p: p.mkdir(),
+               "other": lambda p: torch.save({"weights": 1}, p)}
+    for name, damage in damages.items():
+        run = tmp_path / name
+        run.mkdir()
+        shutil.copy(one_epoch_run / "recipe.json", run / "recipe.json")
+        damage(run / "checkpoint.pt")
+        for args in (_train_args(tiny_corpus, run, "--epochs", "2", "--resume"),
+                     ["--run", str(run), "--export", str(tmp_path / f"out_{name}"), "--export-epoch", "last"]):
+            capsys.readouterr()
+            assert main(args) == 2, name
+            assert f"{run / 'checkpoint.pt'}: not a readable checkpoint (damaged?)" in _one_line(capsys)
+        assert not (tmp_path / f"out_{name}").exists()
+    run = tmp_path / "bad_recipe"
+    shutil.copytree(one_epoch_run, run)
+    (run / "recipe.json").write_text("{not json")
+    for args in (["--run", str(run), "--export", str(tmp_path / "out_recipe"), "--export-epoch", "last"],
+                 _train_args(tiny_corpus, run, "--epochs", "2", "--resume")):
+        capsys.readouterr()
+        assert main(args) == 2
+        assert f"{run / 'recipe.json'}: not a readable recipe.json (damaged?)" in _one_line(capsys)
+    assert not (tmp_path / "out_recipe").exists()
+    assert [r["epoch"] for r in csv.DictReader(open(run / "log.csv"))] == ["1"]
+
+
+def test_a_bad_init_file_is_one_line_and_makes_no_run(tmp_path, tiny_corpus, capsys):
+    import keras
+    from triggerword.train import main
+    inp = keras.Input((params.TX, params.N_FREQ))
+    other = tmp_path / "other.keras"
+    keras.Model(inp, keras.layers.Dense(1)(inp)).save(other)
+    (tmp_path / "junk.weights.h5").write_bytes(b"junk")
+    for init, says in ((tmp_path / "none.weights.h5", "no such model file"),
+                       (tmp_path / "junk.weights.h5", "not a readable"),
+                       (other, "model_f has 13")):
+        capsys.readouterr()
+        assert main(_train_args(tiny_corpus, tmp_path / "run", "--init", str(init))) == 2
+        err = _one_line(capsys)
+        assert err.startswith(f"triggerword train: --init {init}") and says in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_and_export_folders_are_checked_first(tmp_path, tiny_corpus, one_epoch_run, capsys):
+    from triggerword.train import main
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("mine")
+    for args, says in ((_train_args(tiny_corpus, ""), "--run: no folder name given"),
+                       (_train_args(tiny_corpus, a_file / "run"), f"{a_file} is a file, not a folder"),
+                       (_train_args(tiny_corpus, a_file), "is a file, not a folder"),
+                       (["--run", str(one_epoch_run), "--export", ""], "--export: no folder name given"),
+                       (["--run", str(one_epoch_run), "--export", str(a_file / "out")], f"{a_file} is a file"),
+                       (["--run", "", "--export", str(tmp_path / "out")], "--run: no folder name given")):
+        capsys.readouterr()
+        assert main(args) == 2
+        assert says in _one_line(capsys)
+    assert a_file.read_text() == "mine" and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option", [["--examples", "0"], ["--batch-size", "0"], ["--learning-rate=-1e-3"],
+                                    ["--learning-rate", "nan"], ["--learning-rate", "0"], ["--threads", "-2"],
+                                    ["--workers", "-1"], ["--epochs", "0"], ["--epochs", "-1"], ["--seed", "-1"]])
+def test_numeric_options_out_of_range_are_refused(tmp_path, option, capsys):
+    from triggerword.train import main
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:   # a missing corpus: the old code failed there instead, quickly
+        main(["--corpus", str(tmp_path / "missing"), "--dev", "", "--run", str(run), *option])
+    assert exc.value.code == 2
+    assert f"argument {option[0].split('=')[0]}: must be" in capsys.readouterr().err
+    assert not run.exists()
+
+
+def test_recipe_entries_of_the_wrong_shape_are_refused(tmp_path, capsys):
+    from triggerword.train import RECIPE, entry_problem, main
+    assert all(entry_problem(key, value) is None for key, value in RECIPE.items())
+    assert entry_problem("freq_masks", [2, 1]) is None   # [how many, widest]: not a range
+    for entry, says in (('speed="fast"', "speed must be two numbers"),
+                        ("n_activates=[3,1]", "low <= high"),
+                        ("n_activates=[1,2,3]", "must be two numbers"),
+                        ("dropout=2", "dropout must be a number from 0 to 1"),
+                        ("p_reverb=-0.1", "from 0 to 1"),
+                        ("batch_size=0", "batch_size must be a whole number, 1 or more"),
+                        ("examples_per_epoch=0", "examples_per_epoch must be a whole number, 1 or more"),
+                        ('learning_rate="x"', "learning_rate must be a number")):
+        with pytest.raises(SystemExit):
+            main(["--corpus", str(tmp_path / "missing"), "--dev", "", "--run", str(tmp_path / "run"),
+                  "--set", entry])
+        assert says in capsys.readouterr().err, entry
+    (tmp_path / "bad.json").write_text(json.dumps({"recipe": {"speed": [1.2, 0.9]}}))
+    with pytest.raises(SystemExit):
+        main(["--run", str(tmp_path / "run"), "--recipe", str(tmp_path / "bad.json")])
+    assert "speed must be a range [low, high]" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

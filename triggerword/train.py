@@ -2,7 +2,7 @@
 
     triggerword train --corpus cache/corpus --run cache/train/run1 --epochs 20 --examples 4000
     triggerword train --run cache/train/run1 --resume          # go on from the last checkpoint
-    triggerword train --run cache/train/run1 --export models   # write the best model into models/
+    triggerword train --run cache/train/run1 --export models --force   # replace the model in models/
     triggerword train --recipe training/run75 --run cache/train/run2 --seed 5   # a new run on run75's recipe
 
 What one example is: ``triggerword.synth.make_example`` (the semantics of the workbook's
@@ -19,7 +19,9 @@ checkpoint is also written as the Keras ``model_f`` (``<run>/keras/model.*``), w
 Outputs in ``--run``: ``checkpoint.pt`` (resumable: weights, optimiser, epoch, log, the random state
 of dropout, so that a resumed run trains exactly as one that never stopped),
 ``log.csv`` (loss and dev scores per epoch), ``best.pt`` (best dev F1 at threshold 0.5; lowest loss with ``--dev none``),
-``keras/`` (the latest weights as Keras files), ``recipe.json``.
+``keras/`` (the latest weights as Keras files), ``recipe.json``. A new run never starts in a folder
+holding any of them (``--resume`` goes on from its checkpoint), and ``--export`` replaces a model
+already in its folder only with ``--force``, once the checkpoint and recipe have been read.
 
 With the recipe's ``ema`` above 0 (e.g. ``--set ema=0.99``), the weights scored on the dev set,
 written to ``keras/`` and exported are a moving average of the trained weights, updated after each
@@ -33,13 +35,16 @@ import functools
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 from td_utils import AudioFileError, clip_samples
 from triggerword import params
+from triggerword.checks import at_least, file_above
 
 DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
 
@@ -139,6 +144,19 @@ def delay_labels(y, steps):
 
 class CorpusError(ValueError):
     pass
+
+
+class TrainError(ValueError):
+    """Bad input the trainer refuses with one line (exit 2): a run folder, a checkpoint, an export folder."""
+
+
+# What makes a folder a run: a new run never starts over these (``--resume`` goes on from them).
+RUN_FILES = ("checkpoint.pt", "best.pt", "recipe.json", "log.csv", "keras")
+# What ``--export`` writes; a folder holding any of them holds a model, replaced only with ``--force``.
+EXPORT_FILES = ("model.json", "model.weights.h5", "model.keras", "export.json")
+# What a checkpoint must hold to be exported, and to be resumed.
+EXPORT_KEYS = ("model", "epoch", "log", "recipe")
+RESUME_KEYS = EXPORT_KEYS + ("optimizer", "best_f1", "seed")
 
 
 def read_clip(path, warn=print):
@@ -765,19 +783,20 @@ def main(argv=None):
                              "the run is then not reproducible)")
     parser.add_argument("--dev", default="raw_data/dev", help="dev clips with labels.json, scored every epoch")
     parser.add_argument("--run", default="cache/train/run", help="folder for checkpoints and logs")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=at_least(1), default=None,
                         help="train until this many epochs are done (default 20; on --resume, the number the run "
                              "was last started or resumed with, so a resumed run stops where it was meant to)")
-    parser.add_argument("--examples", type=int, default=None, help="examples per epoch (recipe: 4000)")
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=1, help="data worker processes")
-    parser.add_argument("--learning-rate", type=float, default=None,
+    parser.add_argument("--examples", type=at_least(1), default=None, help="examples per epoch (recipe: 4000)")
+    parser.add_argument("--batch-size", type=at_least(1), default=None)
+    parser.add_argument("--seed", type=at_least(0), default=0)
+    parser.add_argument("--workers", type=at_least(0), default=1,
+                        help="data worker processes (0: examples are made in the training process)")
+    parser.add_argument("--learning-rate", type=positive_number, default=None,
                         help="Adam learning rate from now on (also when resuming: lower it for the last epochs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="change one entry of the recipe, on a new run or a resume, e.g. --set 'phrase_negatives=[2,5]' "
                              "(repeatable; for ablations; recorded in recipe.json)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=at_least(1), default=None,
                         help="PyTorch threads for the network (default: all cores; 1 when two runs share the machine)")
     parser.add_argument("--device", default="cpu",
                         help="PyTorch device for the network, e.g. cuda (data is still made on the CPU; checkpoints "
@@ -788,7 +807,9 @@ def main(argv=None):
                              "--learning-rate and --set change it from there; the seed, corpus and --init are not taken")
     parser.add_argument("--resume", action="store_true", help="go on from <run>/checkpoint.pt")
     parser.add_argument("--init", default=None, help="start from these Keras model_f weights")
-    parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop")
+    parser.add_argument("--export", default=None, help="write the best model as Keras files into this folder and stop "
+                        "(a folder already holding a model only with --force)")
+    parser.add_argument("--force", action="store_true", help="with --export: replace the model already in the folder")
     parser.add_argument("--calibrate", type=float, default=None, metavar="T",
                         help="with --export: shift the output layer's bias so that 0.5 means what T meant for the run's "
                              "own output (the workbook and the detector fire at 0.5)")
@@ -818,11 +839,29 @@ def main(argv=None):
             args.recipe = read_recipe(args.recipe)
         except ValueError as exc:
             parser.error(str(exc))
+    problem = run_problem(args)
+    if problem:
+        print(f"triggerword train: {problem}", file=sys.stderr)
+        return 2
     try:
         return _main(args)
     except CorpusError as exc:
         print(f"triggerword train: {exc}", file=sys.stderr)
         return 1
+    except TrainError as exc:
+        print(f"triggerword train: {exc}", file=sys.stderr)
+        return 2
+
+
+def positive_number(text):
+    """An argparse type: a finite number above 0 (a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
 
 
 def entry_problem(key, value):
@@ -845,6 +884,44 @@ def entry_problem(key, value):
         return "domain_corpus must be a folder (a string) or null"
     if key == "pitch_on" and value not in ("all", "activate"):
         return f"pitch_on must be \"all\" or \"activate\", not {value!r}"
+    return _shape_problem(key, value)
+
+
+# Entries checked by kind (``_shape_problem``): chances (these and every p_...), counts of at least 1, and pairs that are not
+# [low, high] ranges but [how many, widest].
+CHANCES = ("dropout", "phrase_prob", "lead_prob", "word_not_first", "mixup", "label_smooth", "ema")
+COUNTS = ("examples_per_epoch", "batch_size", "spike_top", "input_norm_examples")
+PAIRS = ("freq_masks", "time_masks")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shape_problem(key, value):
+    """What is wrong with ``value`` for an entry whose default is a number or a [low, high] pair, by the
+    default's shape: a number where the default is one (a chance between 0 and 1, a count at least 1,
+    else at least 0), two numbers, low <= high, where it is a pair; None for the other entries."""
+    default = RECIPE[key]
+    if _number(default):
+        if not _number(value):
+            return f"{key} must be a number, not {value!r}"
+        if (key in CHANCES or key.startswith("p_")) and not 0 <= value <= 1:
+            return f"{key} must be a number from 0 to 1, not {value!r}"
+        if key in COUNTS and not (isinstance(value, int) and value >= 1):
+            return f"{key} must be a whole number, 1 or more, not {value!r}"
+        if key == "learning_rate" and not value > 0:
+            return f"learning_rate must be a number above 0, not {value!r}"
+        if default >= 0 and value < 0:
+            return f"{key} must be a number, 0 or more, not {value!r}"
+    elif isinstance(default, list) and len(default) == 2 and all(_number(v) for v in default):
+        if not (isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value)):
+            return f"{key} must be two numbers, e.g. {json.dumps(default)}, not {json.dumps(value)}"
+        if key in PAIRS:
+            if min(value) < 0:
+                return f"{key} must be [how many, widest], both 0 or more, not {json.dumps(value)}"
+        elif value[0] > value[1]:
+            return f"{key} must be a range [low, high] with low <= high, not {json.dumps(value)}"
     return None
 
 
@@ -877,8 +954,67 @@ def recorded(run, key="init"):
     path = os.path.join(run, "recipe.json")
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return json.load(f).get(key)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise TrainError(f"{path}: not a readable recipe.json (damaged?)")
+    return data.get(key)
+
+
+def load_checkpoint(path, keys=EXPORT_KEYS):
+    """The state saved in ``path`` (``checkpoint.pt`` or ``best.pt``), checked to hold ``keys``;
+    TrainError with one line naming the file when it is missing, unreadable or not a checkpoint."""
+    import torch
+    if not os.path.lexists(path):
+        raise TrainError(f"{path}: no checkpoint yet")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # noqa: BLE001 -- a damaged file fails anywhere in torch or pickle, each its own way
+        state = None
+    if not (isinstance(state, dict) and all(k in state for k in keys) and isinstance(state["recipe"], dict)
+            and "dropout" in state["recipe"]):
+        raise TrainError(f"{path}: not a readable checkpoint (damaged?)")
+    return state
+
+
+def load_weights(net, weights, path):
+    """``net`` with ``weights`` (a state dict from checkpoint ``path``), or TrainError naming the file."""
+    try:
+        net.load_state_dict(weights)
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
+        raise TrainError(f"{path}: not a readable checkpoint (damaged?): its weights do not fit model_f") from None
+    return net
+
+
+def folder_problem(path, option):
+    """One line saying why ``option PATH`` cannot be a folder to write into, or None (missing folders are made)."""
+    if not path:
+        return f"{option}: no folder name given"
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"{option} {path}: is a file, not a folder"
+    blocker = file_above(path)
+    if blocker:
+        return f"{option} {path}: {blocker} is a file, not a folder"
+    return None
+
+
+def run_problem(args):
+    """One line saying why the run folder (and export folder) cannot be used as asked, or None: a new run
+    never starts over a run (nothing of it is replaced), and ``--resume`` needs a checkpoint."""
+    problem = folder_problem(args.run, "--run")
+    if problem or args.export is not None:
+        return problem or folder_problem(args.export, "--export")
+    if args.resume:
+        ckpt = os.path.join(args.run, "checkpoint.pt")
+        if not os.path.lexists(ckpt):
+            return f"--resume: {ckpt}: no checkpoint to resume (leave out --resume to start a new run)"
+        return None
+    if any(os.path.lexists(os.path.join(args.run, name)) for name in RUN_FILES):
+        return f"{args.run} already holds a run: --resume it, or choose a new --run"
+    return None
 
 
 def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs", calibrate=None):
@@ -887,12 +1023,11 @@ def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5
     ``best``: the exported state (``<run>/best.pt`` or ``checkpoint.pt``); the epochs run come from the
     last checkpoint's log.
     """
-    import torch
-    ran = len(torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)["log"])
+    ran = len(load_checkpoint(os.path.join(run, "checkpoint.pt"))["log"])
     per_epoch = best["recipe"]["examples_per_epoch"]
     init = recorded(run)
     with open(os.path.join(folder, "export.json"), "w") as f:
-        json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best["dev_f1"],
+        json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best.get("dev_f1"),
                    "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init,
                    "calibrated_threshold": calibrate}, f, indent=1)
         f.write("\n")
@@ -914,23 +1049,37 @@ def shift_threshold(model, threshold):
 
 
 def _export(args):
-    import torch
+    """Write the run's model into ``--export``: every input is read and checked first, a model already
+    there is replaced only with ``--force``, and the files are made in a temporary folder inside it and
+    moved into place only once all of them are written."""
     from triggerword.model import save_model_f
     from triggerword.torch_model import TorchModelF, to_keras
-    path = os.path.join(args.run, "best.pt" if args.export_epoch == "best" else "checkpoint.pt")
-    if not os.path.exists(path):
-        print(f"triggerword train: {path}: no checkpoint yet", file=sys.stderr)
-        return 1
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    net = TorchModelF(state["recipe"]["dropout"])
-    net.load_state_dict(state.get("weights") or state["model"])  # "weights": what the run ships (its average)
+    ckpt = os.path.join(args.run, "checkpoint.pt")
+    path = os.path.join(args.run, "best.pt") if args.export_epoch == "best" else ckpt
+    state = load_checkpoint(path)
+    if path != ckpt:
+        load_checkpoint(ckpt)   # export.json counts the epochs run in it
+    recorded(args.run)          # and names the weights the run began from
+    net = load_weights(TorchModelF(state["recipe"]["dropout"]),
+                       state.get("weights") or state["model"], path)  # "weights": what the run ships (its average)
+    held = [name for name in EXPORT_FILES if os.path.lexists(os.path.join(args.export, name))]
+    if held and not args.force:
+        raise TrainError(f"--export {args.export}: already holds a model ({', '.join(held)}); "
+                         "pass --force to replace it, or choose a new folder")
     model = to_keras(net)
     if args.calibrate is not None:
         shift_threshold(model, args.calibrate)
-    save_model_f(model, args.export)
-    write_export_info(args.run, args.export, state, "best dev F1 at threshold 0.5 over the epochs"
-                      if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)",
-                      calibrate=args.calibrate)
+    os.makedirs(args.export, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=args.export)
+    try:
+        save_model_f(model, staging)
+        write_export_info(args.run, staging, state, "best dev F1 at threshold 0.5 over the epochs"
+                          if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)",
+                          calibrate=args.calibrate)
+        for name in EXPORT_FILES:
+            os.replace(os.path.join(staging, name), os.path.join(args.export, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     # without a dev set dev_f1 is None (checkpoints written before kept minus the loss there)
     dev = "no dev set" if state.get("dev_f1") is None or state["dev_f1"] < 0 else f"dev F1 {state['dev_f1']:.3f}"
     print(f"wrote {args.export}/model.json, model.weights.h5, model.keras (epoch {state['epoch']}, {dev}"
@@ -945,7 +1094,7 @@ def _main(args):
     from triggerword.model import save_model_f
     from triggerword.torch_model import TorchModelF, from_keras, to_keras
 
-    if args.export:
+    if args.export is not None:
         return _export(args)
     try:
         torch.device(args.device)
@@ -958,28 +1107,29 @@ def _main(args):
         return 1
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 2)))
-    os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "checkpoint.pt")
     recipe = dict(RECIPE)
     recipe_from = None
     if args.recipe is not None:
         recipe_from, entries = args.recipe
         recipe.update(entries)
-    if args.examples:
+    if args.examples is not None:
         recipe["examples_per_epoch"] = args.examples
-    if args.batch_size:
+    if args.batch_size is not None:
         recipe["batch_size"] = args.batch_size
     start_epoch, log, best_f1 = 0, [], -1.0
     net = TorchModelF(recipe["dropout"])
     if args.init:
-        from triggerword.model import load_model_f
-        net = from_keras(load_model_f(args.init), recipe["dropout"])
+        from triggerword.model import ModelFileError, load_model_f
+        try:
+            net = from_keras(load_model_f(args.init), recipe["dropout"])
+        except ModelFileError as exc:
+            raise TrainError(f"--init {exc}") from None
     state = None
-    if args.resume and os.path.exists(ckpt_path):
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    if args.resume:  # main has made sure there is a checkpoint
+        state = load_checkpoint(ckpt_path, RESUME_KEYS)
         recipe = state["recipe"]
-        net = TorchModelF(recipe["dropout"])
-        net.load_state_dict(state["model"])
+        net = load_weights(TorchModelF(recipe["dropout"]), state["model"], ckpt_path)
         start_epoch, log, best_f1, args.seed = state["epoch"], state["log"], state["best_f1"], state["seed"]
         if args.epochs is None:  # checkpoints written before the target was kept in them fall back to 20
             args.epochs = state.get("epochs", DEFAULT_EPOCHS)
@@ -991,10 +1141,13 @@ def _main(args):
     net.to(args.device)  # before the optimiser, whose state then lands on the same device
     opt = torch.optim.Adam(net.parameters(), lr=recipe["learning_rate"])
     if state is not None:
-        opt.load_state_dict(state["optimizer"])
+        try:
+            opt.load_state_dict(state["optimizer"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
+            raise TrainError(f"{ckpt_path}: not a readable checkpoint (damaged?): its optimiser does not fit") from None
     recipe.update(args.set)  # after a resume too: a recipe can change between epochs, as the rate does
     net.drop.p = float(recipe["dropout"])   # the net was built before --set: its rate follows the recipe's
-    if args.learning_rate:
+    if args.learning_rate is not None:
         recipe["learning_rate"] = args.learning_rate
         for group in opt.param_groups:
             group["lr"] = args.learning_rate
@@ -1035,6 +1188,7 @@ def _main(args):
     record = {"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}
     if recipe_from is not None:
         record["recipe_from"] = recipe_from
+    os.makedirs(args.run, exist_ok=True)  # only now: a run refused above leaves no folder behind
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump(record, f, indent=1)
 
