@@ -15,12 +15,17 @@ from pathlib import Path
 from td_utils import _same_file
 
 
+def number_or_nan(text):
+    """``text`` as a float; NaN, which lies inside no range, when it is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def threshold_arg(text):
     """An argparse type: a probability strictly between 0 and 1 (0 would fire everywhere, 1 never)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = number_or_nan(text)
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, not {text!r}")
     return value

@@ -773,10 +773,7 @@ def parse_level(text):
     """A --levels entry: a dBFS number from -80 to 0, or ``asis`` for the file's own level (None)."""
     if text == "asis":
         return None
-    try:
-        level = float(text)
-    except ValueError:
-        level = float("nan")
+    level = checks.number_or_nan(text)
     if not -80 <= level <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a level: a dBFS number from -80 to 0 such as -30, or asis")
     return level
@@ -784,10 +781,7 @@ def parse_level(text):
 
 def parse_shift(text):
     """A --shifts entry: semitones from -12 to 12 (an octave either way)."""
-    try:
-        shift = float(text)
-    except ValueError:
-        shift = float("nan")
+    shift = checks.number_or_nan(text)
     if not -12 <= shift <= 12:
         raise argparse.ArgumentTypeError(f"{text!r} is not a pitch shift: semitones from -12 to 12")
     return shift
@@ -795,10 +789,7 @@ def parse_shift(text):
 
 def parse_highpass(text):
     """A --highpass entry: a cut-off in Hz under half the sample rate, or 0 for the clip as made."""
-    try:
-        hz = float(text)
-    except ValueError:
-        hz = float("nan")
+    hz = checks.number_or_nan(text)
     if not 0 <= hz < params.SAMPLE_RATE / 2:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a cut-off: Hz from 0 (none) to under {params.SAMPLE_RATE // 2}")

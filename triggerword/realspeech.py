@@ -205,11 +205,23 @@ def check_out(out):
     return None
 
 
-def _replace(work, out):
-    """Move the finished ``work`` folder to ``out``, replacing a folder this command made there."""
-    if out.exists():
-        shutil.rmtree(out)   # check_out: empty, or made by this command
-    os.replace(work, out)
+def _build_into(out, write, nothing_made):
+    """``write(work)`` into a fresh folder beside ``out`` (never one that was there), then move it to
+    ``out``, replacing a folder this command made (``check_out``). Returns what ``write`` returns, a
+    count per speaker or language; when all are 0, ``out`` is left as it was and RealSpeechError
+    says ``nothing_made``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        counts = write(work)
+        if not sum(counts.values()):
+            raise RealSpeechError(f"{nothing_made}; {out} is left as it was")
+        if out.exists():
+            shutil.rmtree(out)   # check_out: empty, or made by this command
+        os.replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return counts
 
 
 def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False):
@@ -231,17 +243,9 @@ def build(out, speakers=None, sounds=SOUNDS, seed=0, warn=print, progress=False)
         raise RealSpeechError(f"{sounds}: no Asterisk prompts of {', '.join(missing)}; install them: {install}")
     if missing:
         warn(f"warning: {sounds}: no prompts of {', '.join(missing)} (left out; `{install}` adds them)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
-        counts = _write_clips(work, speakers, missing, sounds, seed, warn, progress)
-        if not sum(counts.values()):
-            raise RealSpeechError(f"{sounds}: no clip could be made of {', '.join(counts)} (every prompt "
-                                  f"unreadable: see the warnings); {out} is left as it was")
-        _replace(work, out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return counts
+    return _build_into(out, lambda work: _write_clips(work, speakers, missing, sounds, seed, warn, progress),
+                       f"{sounds}: no clip could be made of {', '.join(s for s in speakers if s not in missing)} "
+                       "(every prompt unreadable: see the warnings)")
 
 
 def _write_clips(work, speakers, missing, sounds, seed, warn, progress):
@@ -308,17 +312,8 @@ def build_stamps(out, stamps=STAMPS, seed=0, warn=print, progress=False):
     by_lang = {}
     for f in files:
         by_lang.setdefault(stamp_language(f), []).append(f)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
-        counts = _write_stamps(work, by_lang, len(files), stamps, seed, warn, progress)
-        if not sum(counts.values()):
-            raise RealSpeechError(f"{stamps}: no stamp description could be read (see the warnings); "
-                                  f"{out} is left as it was")
-        _replace(work, out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return counts
+    return _build_into(out, lambda work: _write_stamps(work, by_lang, len(files), stamps, seed, warn, progress),
+                       f"{stamps}: no stamp description could be read (see the warnings)")
 
 
 def _write_stamps(work, by_lang, n_files, stamps, seed, warn, progress):

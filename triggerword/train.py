@@ -44,7 +44,7 @@ import numpy as np
 
 from td_utils import AudioFileError, clip_samples
 from triggerword import params
-from triggerword.checks import at_least, file_above
+from triggerword.checks import at_least, file_above, number_or_nan
 
 DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
 
@@ -855,10 +855,7 @@ def main(argv=None):
 
 def positive_number(text):
     """An argparse type: a finite number above 0 (a learning rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = number_or_nan(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
     return value
