@@ -2163,3 +2163,16 @@ def test_recipe_entries_of_the_wrong_shape_are_refused(tmp_path, capsys):
         main(["--run", str(tmp_path / "run"), "--recipe", str(tmp_path / "bad.json")])
     assert "speed must be a range [low, high]" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_set_learning_rate_is_the_rate_trained_at(tmp_path, tiny_corpus):
+    """--set learning_rate=X trains at X, as --learning-rate X does; before, recipe.json said X while the
+    optimiser kept the default (log.csv's lr column showed 0.001)."""
+    import csv
+    from triggerword.train import main
+    run = tmp_path / "lr"
+    assert main(_train_args(tiny_corpus, run, "--set", "learning_rate=0.0005")) == 0
+    with open(run / "log.csv", newline="") as f:
+        rates = [float(row["lr"]) for row in csv.DictReader(f)]
+    assert rates and all(r == pytest.approx(0.0005) for r in rates)
+    assert json.loads((run / "recipe.json").read_text())["recipe"]["learning_rate"] == 0.0005

@@ -1146,8 +1146,9 @@ def _main(args):
     net.drop.p = float(recipe["dropout"])   # the net was built before --set: its rate follows the recipe's
     if args.learning_rate is not None:
         recipe["learning_rate"] = args.learning_rate
+    if args.learning_rate is not None or "learning_rate" in args.set:  # --set learning_rate=X as --learning-rate X
         for group in opt.param_groups:
-            group["lr"] = args.learning_rate
+            group["lr"] = recipe["learning_rate"]
     corpus = load_corpus(args.corpus, recipe, args.backgrounds)
     print(corpus)
     head = dopt = real = None
