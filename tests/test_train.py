@@ -2176,3 +2176,24 @@ def test_set_learning_rate_is_the_rate_trained_at(tmp_path, tiny_corpus):
         rates = [float(row["lr"]) for row in csv.DictReader(f)]
     assert rates and all(r == pytest.approx(0.0005) for r in rates)
     assert json.loads((run / "recipe.json").read_text())["recipe"]["learning_rate"] == 0.0005
+
+
+def test_a_dev_folder_that_is_not_there_or_holds_nothing_is_one_line(tmp_path, tiny_corpus, capsys):
+    """--dev naming a missing folder once meant no dev set, silently (best.pt then went by the loss);
+    a folder without labels.json was a FileNotFoundError traceback, one whose clips cannot be read a
+    numpy one. Each is now one line, before the run folder is made."""
+    from triggerword.train import main
+    nolabels, unreadable = tmp_path / "nolabels", tmp_path / "unreadable"
+    nolabels.mkdir()
+    unreadable.mkdir()
+    (unreadable / "labels.json").write_text('{"gone.wav": [5000]}')
+    for dev, message, code in ((tmp_path / "typo", "no such folder (--dev none trains without a dev set)", 2),
+                               (nolabels, "labels.json: no labels", 1),
+                               (unreadable, "no clip of its labels.json could be read", 1)):
+        run = tmp_path / f"run-{dev.name}"
+        args = _train_args(tiny_corpus, run)
+        args[args.index("--dev") + 1] = str(dev)
+        capsys.readouterr()
+        assert main(args) == code, dev
+        assert message in _one_line(capsys), dev
+        assert not run.exists(), dev

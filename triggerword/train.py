@@ -741,13 +741,15 @@ def _cpu_seconds():
 def dev_set(dev_dir):
     """(names, features, truths ms) of the dev clips, or None when there is no dev folder."""
     from triggerword.evaluate import load_labels, read_clips
-    if not dev_dir or not os.path.isdir(dev_dir):
+    if not dev_dir or dev_dir == "none" or not os.path.isdir(dev_dir):
         return None
     try:
         labels = load_labels(dev_dir)
-    except ValueError as exc:   # a labels file that is not JSON of clip -> [end ms]: one line, as for the corpus
+    except (ValueError, FileNotFoundError) as exc:   # no labels, or not JSON of clip -> [end ms]: one line
         raise CorpusError(f"--dev: {exc}") from None
     names, feats = read_clips(dev_dir, sorted(labels))
+    if not names:
+        raise CorpusError(f"--dev {dev_dir}: no clip of its labels.json could be read (--dev none trains without one)")
     return names, np.stack(feats), [labels[n] for n in names]
 
 
@@ -843,6 +845,13 @@ def main(argv=None):
     if problem:
         print(f"triggerword train: {problem}", file=sys.stderr)
         return 2
+    if args.export is None and args.dev not in ("", "none") and not os.path.isdir(args.dev):
+        if args.dev != parser.get_default("dev"):   # a mistyped folder once meant no dev set, silently
+            print(f"triggerword train: --dev {args.dev}: no such folder (--dev none trains without a dev set)",
+                  file=sys.stderr)
+            return 2
+        print(f"triggerword train: warning: no dev set at {args.dev}; best.pt goes by the lowest loss "
+              "(--dev DIR scores one, --dev none says you mean it)", file=sys.stderr)
     try:
         return _main(args)
     except CorpusError as exc:
@@ -1186,11 +1195,11 @@ def _main(args):
     record = {"recipe": recipe, "seed": args.seed, "corpus": args.corpus, "init": init}
     if recipe_from is not None:
         record["recipe_from"] = recipe_from
+    dev = dev_set(args.dev)
     os.makedirs(args.run, exist_ok=True)  # only now: a run refused above leaves no folder behind
     with open(os.path.join(args.run, "recipe.json"), "w") as f:
         json.dump(record, f, indent=1)
 
-    dev = dev_set(args.dev)
     loss_fn = torch.nn.BCELoss()
     for epoch in range(start_epoch, args.epochs):
         if args.reload_corpus and epoch > start_epoch:
