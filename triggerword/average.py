@@ -17,10 +17,10 @@ import math
 import os
 import sys
 
-from triggerword.checks import file_above
-from triggerword.model import ModelFileError, load_model_f, save_model_f
+from triggerword.checks import folder_problem
+from triggerword.model import MODEL_FILES, ModelFileError, load_model_f, save_model_f
 
-OUT_FILES = ("model.weights.h5", "model.json", "model.keras", "average.json")  # what --out gets
+OUT_FILES = MODEL_FILES + ("average.json",)  # what --out gets
 
 
 def check_shares(shares, n):
@@ -35,13 +35,9 @@ def check_shares(shares, n):
 def out_problem(out):
     """One line saying why ``--out OUT`` cannot take the average, or None when it can (missing
     folders are fine: they are made)."""
-    if not out:
-        return "--out: no folder name given"
-    if os.path.exists(out) and not os.path.isdir(out):
-        return f"--out {out}: is a file, not a folder"
-    blocker = file_above(out)
-    if blocker:
-        return f"--out {out}: {blocker} is a file, not a folder"
+    problem = folder_problem(out, "--out")
+    if problem:
+        return problem
     for name in OUT_FILES:
         target = os.path.join(out, name)
         if os.path.lexists(target):

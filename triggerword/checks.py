@@ -71,6 +71,19 @@ def check_new_file(path, option, suffixes, inputs=(), force=False):
     return None
 
 
+def folder_problem(path, option):
+    """One line saying why ``option PATH`` cannot be a folder to write into, or None (missing folders
+    are made)."""
+    if not path:
+        return f"{option}: no folder name given"
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"{option} {path}: is a file, not a folder"
+    blocker = file_above(path)
+    if blocker:
+        return f"{option} {path}: {blocker} is a file, not a folder"
+    return None
+
+
 def file_above(path):
     """The nearest existing folder above ``path`` when it is in fact a file (nothing can be made
     under it), else None."""

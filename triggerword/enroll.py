@@ -47,7 +47,7 @@ import numpy as np
 
 from td_utils import AudioFileError, chime_steps, match_events
 from triggerword import params
-from triggerword.checks import at_least, threshold_arg
+from triggerword.checks import at_least, folder_problem, threshold_arg
 
 
 MIN_TAKES = 5
@@ -645,9 +645,9 @@ def main(argv=None, open_input=None):
     problem = check_output(args.out, model_path, args.force)
     if problem:
         return fail(problem)
-    recording = args.record or args.record_sentences or args.record_talk
-    if recording and Path(args.takes_dir).exists() and not Path(args.takes_dir).is_dir():
-        return fail(f"--takes-dir {args.takes_dir}: is a file, not a folder to save recordings in")
+    problem = (args.record or args.record_sentences or args.record_talk) and folder_problem(args.takes_dir, "--takes-dir")
+    if problem:
+        return fail(problem)
     try:
         weights_before = load_weights(model_path)
     except ModelFileError as exc:

@@ -157,6 +157,9 @@ def _check_same(model, other, path):
             raise ModelFileError(f"{path}: layer {i} is {g}, model_f needs {w}")
 
 
+MODEL_FILES = ("model.weights.h5", "model.json", "model.keras")   # what save_model_f writes (stem "model")
+
+
 def save_model_f(model, folder, stem="model"):
     """Write ``<stem>.json`` (architecture), ``<stem>.weights.h5`` and ``<stem>.keras`` into ``folder``."""
     os.makedirs(folder, exist_ok=True)

@@ -44,7 +44,8 @@ import numpy as np
 
 from td_utils import AudioFileError, clip_samples
 from triggerword import params
-from triggerword.checks import at_least, file_above, number_or_nan
+from triggerword.checks import at_least, folder_problem, number_or_nan
+from triggerword.model import MODEL_FILES
 
 DEFAULT_EPOCHS = 20  # --epochs when neither the command nor a resumed checkpoint gives one
 
@@ -153,7 +154,7 @@ class TrainError(ValueError):
 # What makes a folder a run: a new run never starts over these (``--resume`` goes on from them).
 RUN_FILES = ("checkpoint.pt", "best.pt", "recipe.json", "log.csv", "keras")
 # What ``--export`` writes; a folder holding any of them holds a model, replaced only with ``--force``.
-EXPORT_FILES = ("model.json", "model.weights.h5", "model.keras", "export.json")
+EXPORT_FILES = MODEL_FILES + ("export.json",)
 # What a checkpoint must hold to be exported, and to be resumed.
 EXPORT_KEYS = ("model", "epoch", "log", "recipe")
 RESUME_KEYS = EXPORT_KEYS + ("optimizer", "best_f1", "seed")
@@ -995,18 +996,6 @@ def load_weights(net, weights, path):
     return net
 
 
-def folder_problem(path, option):
-    """One line saying why ``option PATH`` cannot be a folder to write into, or None (missing folders are made)."""
-    if not path:
-        return f"{option}: no folder name given"
-    if os.path.exists(path) and not os.path.isdir(path):
-        return f"{option} {path}: is a file, not a folder"
-    blocker = file_above(path)
-    if blocker:
-        return f"{option} {path}: {blocker} is a file, not a folder"
-    return None
-
-
 def run_problem(args):
     """One line saying why the run folder (and export folder) cannot be used as asked, or None: a new run
     never starts over a run (nothing of it is replaced), and ``--resume`` needs a checkpoint."""
@@ -1023,15 +1012,14 @@ def run_problem(args):
     return None
 
 
-def write_export_info(run, folder, best, chosen_by="best dev F1 at threshold 0.5 over the epochs", calibrate=None):
+def write_export_info(run, folder, best, ran, init, chosen_by="best dev F1 at threshold 0.5 over the epochs",
+                      calibrate=None):
     """``<folder>/export.json``: which epoch of which run the exported weights are (read by evaluate --report).
 
-    ``best``: the exported state (``<run>/best.pt`` or ``checkpoint.pt``); the epochs run come from the
-    last checkpoint's log.
+    ``best``: the exported state (``<run>/best.pt`` or ``checkpoint.pt``); ``ran``: the epochs in the
+    last checkpoint's log; ``init``: the weights the run began from (its recipe.json).
     """
-    ran = len(load_checkpoint(os.path.join(run, "checkpoint.pt"))["log"])
     per_epoch = best["recipe"]["examples_per_epoch"]
-    init = recorded(run)
     with open(os.path.join(folder, "export.json"), "w") as f:
         json.dump({"run": run, "epoch": best["epoch"], "epochs_run": ran, "dev_f1": best.get("dev_f1"),
                    "chosen_by": chosen_by, "examples_seen": best["epoch"] * per_epoch, "init": init,
@@ -1063,9 +1051,8 @@ def _export(args):
     ckpt = os.path.join(args.run, "checkpoint.pt")
     path = os.path.join(args.run, "best.pt") if args.export_epoch == "best" else ckpt
     state = load_checkpoint(path)
-    if path != ckpt:
-        load_checkpoint(ckpt)   # export.json counts the epochs run in it
-    recorded(args.run)          # and names the weights the run began from
+    ran = len((state if path == ckpt else load_checkpoint(ckpt))["log"])   # export.json counts the epochs run
+    init = recorded(args.run)   # and names the weights the run began from
     net = load_weights(TorchModelF(state["recipe"]["dropout"]),
                        state.get("weights") or state["model"], path)  # "weights": what the run ships (its average)
     held = [name for name in EXPORT_FILES if os.path.lexists(os.path.join(args.export, name))]
@@ -1079,7 +1066,7 @@ def _export(args):
     staging = tempfile.mkdtemp(prefix=".export-", dir=args.export)
     try:
         save_model_f(model, staging)
-        write_export_info(args.run, staging, state, "best dev F1 at threshold 0.5 over the epochs"
+        write_export_info(args.run, staging, state, ran, init, "best dev F1 at threshold 0.5 over the epochs"
                           if args.export_epoch == "best" else "the last epoch run (no choice on the dev set)",
                           calibrate=args.calibrate)
         for name in EXPORT_FILES:
